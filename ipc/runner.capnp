@@ -1,0 +1,106 @@
+# Supervisor <-> runner protocol (Cap'n Proto RPC over a socketpair).
+#
+# The supervisor serves `Session` as the bootstrap capability. The runner is
+# untrusted: every argument below is checked by the supervisor before use.
+@0xfa310e315915bd25;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("provium::wire::runner");
+
+# Bump on any change in this file (see tests/unit/protocol_pin_test.cpp).
+const protocolVersion :UInt32 = 1;
+
+interface Session {
+  # First call on every connection. The supervisor refuses a runner whose
+  # version differs, naming both versions; the runner checks the reply too.
+  hello @0 (runnerVersion :UInt32) -> (supervisorVersion :UInt32, job :FileJob);
+
+  # `require(name)`: the supervisor resolves `name` under the configured roots,
+  # refuses any path that leaves them, and returns the module's source.
+  loadModule @1 (name :Text) -> (chunkName :Text, source :Data);
+
+  # Declare a VM. The profile must exist in the supervisor's config.
+  createVm @2 (name :Text, profile :Text, options :VmOptions) -> (vm :Vm);
+
+  # Progress, so a runner that dies mid-file still has its finished tests
+  # reported and the running one named.
+  testStarted @3 (name :Text);
+  testFinished @4 (outcome :TestOutcome);
+
+  # Last call of a healthy runner; the supervisor then expects it to exit 0.
+  finish @5 (outcome :FileOutcome);
+}
+
+struct FileJob {
+  displayPath @0 :Text;        # as printed in results, e.g. tests/smoke.test.lua
+  chunkName @1 :Text;          # "@tests/smoke.test.lua", for Lua error positions
+  source @2 :Data;
+  filter @3 :TestFilter;
+  testHooks @4 :Bool;          # expose _provium_test_hooks (Provium's own tests only)
+}
+
+struct TestFilter {
+  includeSlow @0 :Bool;
+  tags @1 :List(Text);
+  noTags @2 :List(Text);
+  tagMeta @3 :List(KeyValue);
+  noTagMeta @4 :List(KeyValue);
+}
+
+struct KeyValue {
+  key @0 :Text;
+  value @1 :Text;
+}
+
+struct VmOptions {
+  memoryBytes @0 :UInt64;      # 0: profile default
+  cpus @1 :UInt32;             # 0: profile default
+  kernelCmdline @2 :Text;      # empty: profile cmdline
+  hasRngSeed @3 :Bool;
+  rngSeed @4 :UInt64;
+  hasInitialTime @5 :Bool;
+  initialTimeNs @6 :Int64;
+  files @7 :List(GuestFile);
+}
+
+struct GuestFile {
+  path @0 :Text;
+  content @1 :Data;
+}
+
+interface Vm {
+  # Start the guest. The returned channel carries the agent connection's file
+  # descriptor (read it with getFd()); the runner speaks ipc/agent.capnp on it.
+  boot @0 (options :VmOptions) -> (channel :AgentChannel, info :VmInfo);
+  shutdown @1 ();
+  # The last `maxBytes` of the guest console, for failure reports.
+  consoleTail @2 (maxBytes :UInt32) -> (text :Data);
+}
+
+interface AgentChannel {}
+
+struct VmInfo {
+  accel @0 :Text;              # "kvm" or "tcg" (or "local")
+  cid @1 :UInt32;              # vsock CID, 0 when the guest has no vsock
+  memoryBytes @2 :UInt64;
+}
+
+enum TestStatus {
+  passed @0;
+  failed @1;
+  skipped @2;
+}
+
+struct TestOutcome {
+  name @0 :Text;
+  status @1 :TestStatus;
+  message @2 :Text;
+  log @3 :List(Text);
+  durationNs @4 :UInt64;
+}
+
+struct FileOutcome {
+  hasChunkError @0 :Bool;
+  chunkError @1 :Text;
+  tests @2 :List(TestOutcome);
+}
