@@ -1,0 +1,28 @@
+// Command-line options. As PID 1 the agent also receives whatever words of the
+// kernel command line the kernel did not understand, so unknown arguments are
+// ignored there instead of being fatal.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace provium::agent {
+
+struct AgentOptions {
+  // --connect-fd N: the channel is an already-open stream socket (--vmm local,
+  // tests); otherwise the virtio-serial port named `port_name` is used.
+  std::optional<int> connect_fd;
+  std::string port_name = "agent";
+  bool show_version = false;
+  bool show_help = false;
+  std::string error;  // non-empty: the arguments were not understood
+};
+
+AgentOptions parse_agent_options(int argc, char** argv);
+
+inline constexpr const char* kAgentUsage =
+    "usage: provium-agent [--connect-fd N] [--port-name NAME] [--version]\n"
+    "  --connect-fd N     serve the host over the already-open socket N\n"
+    "  --port-name NAME   virtio-serial port to use (default: agent)\n";
+
+}  // namespace provium::agent

@@ -1,0 +1,13 @@
+-- expect-exit: 1
+-- expect-file: crashed
+-- expect-test: "before the crash" passed
+-- expect-test: "crashes the runner" failed "crashed"
+-- expect-crash: "SIGABRT"
+test("before the crash", function(t)
+    provium:vm("v", "default"):boot():run("true"):assert_ok()
+end)
+local vm = provium:vm("held", "default"):boot()
+test("crashes the runner", function(t)
+    vm:run("true"):assert_ok()
+    _provium_test_hooks.abort()
+end)

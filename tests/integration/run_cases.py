@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""Runs Provium against files whose outcome is known in advance and checks it.
+
+Each file in tests/cases/ states what must happen in `-- expect-...:` comment
+lines at its top (see tests/cases/README.md). Every check here drives the real
+`provium` binary, real runners and real QEMU guests; nothing is mocked.
+
+Prints one `ok`/`FAIL` line per check and, last, `cases: N passed, N failed`.
+"""
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = ROOT / "tests" / "cases"
+PROVIUM = Path(os.environ.get("PROVIUM", ROOT / "build" / "supervisor" / "provium"))
+DIRECTIVE = re.compile(r"^--\s*expect-([a-z-]+):\s*(.*)$")
+
+results = []  # (name, ok, detail)
+
+
+def record(name, ok, detail=""):
+    results.append((name, ok, detail))
+    print(f"{'ok  ' if ok else 'FAIL'} {name}" + ("" if ok else f"\n       {detail}"), flush=True)
+
+
+def stray_processes():
+    out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+    return [line.strip() for line in out.splitlines()
+            if ("qemu-system" in line or "provium-runner" in line) and "run_cases.py" not in line]
+
+
+def run_provium(args, cwd=ROOT, timeout=600):
+    """Run provium with a private TMPDIR; return (proc, leftovers)."""
+    with tempfile.TemporaryDirectory(prefix="provium-case-") as tmp:
+        env = dict(os.environ, TMPDIR=tmp)
+        proc = subprocess.run([str(PROVIUM), *args], cwd=cwd, env=env, capture_output=True,
+                              text=True, timeout=timeout)
+        leftovers = [f"temp file {p}" for p in Path(tmp).rglob("*")]
+    leftovers += [f"process {p}" for p in stray_processes()]
+    return proc, leftovers
+
+
+def parse_expectations(path):
+    spec = {"args": [], "tests": [], "text": [], "exit": None, "file": None,
+            "chunk": None, "crash": None}
+    for line in path.read_text().splitlines():
+        match = DIRECTIVE.match(line)
+        if not match:
+            continue
+        key, value = match.groups()
+        if key == "args":
+            spec["args"] += shlex.split(value)
+        elif key == "exit":
+            spec["exit"] = int(value)
+        elif key == "file":
+            spec["file"] = value.strip()
+        elif key == "test":
+            parts = shlex.split(value)
+            spec["tests"].append((parts[0], parts[1], parts[2] if len(parts) > 2 else None))
+        elif key == "chunk-error":
+            spec["chunk"] = shlex.split(value)[0]
+        elif key == "crash":
+            spec["crash"] = shlex.split(value)[0]
+        elif key == "text":
+            spec["text"].append(value)
+        else:
+            raise SystemExit(f"{path}: unknown directive expect-{key}")
+    return spec
+
+
+def check_file_object(spec, obj):
+    """Compare one --json file object with the expectations; return problems."""
+    problems = []
+    if spec["file"] and obj.get("status") != spec["file"]:
+        problems.append(f"file status {obj.get('status')!r}, expected {spec['file']!r}")
+    if spec["file"]:
+        want_passed = spec["file"] == "passed"
+        if obj.get("passed") != want_passed:
+            problems.append(f"passed={obj.get('passed')}, expected {want_passed}")
+        want_timeout = "timed_out" if spec["file"] == "timed_out" else "in_time"
+        if obj.get("timeout") != want_timeout:
+            problems.append(f"timeout={obj.get('timeout')!r}, expected {want_timeout!r}")
+    if spec["chunk"] and spec["chunk"] not in (obj.get("chunk_error") or ""):
+        problems.append(f"chunk_error {obj.get('chunk_error')!r} lacks {spec['chunk']!r}")
+    if spec["crash"] and spec["crash"] not in json.dumps(obj):
+        problems.append(f"crash reason {spec['crash']!r} not reported: {json.dumps(obj)[:400]}")
+    tests = {t["name"]: t for t in obj.get("tests", [])}
+    for name, status, needle in spec["tests"]:
+        got = tests.get(name)
+        if got is None:
+            problems.append(f"test {name!r} missing from the report")
+            continue
+        if got["status"] != status:
+            problems.append(f"test {name!r} is {got['status']!r} ({got.get('message')!r}), expected {status!r}")
+        if needle and needle not in (got.get("message") or ""):
+            problems.append(f"test {name!r} message {got.get('message')!r} lacks {needle!r}")
+    return problems
+
+
+def check_case(path):
+    spec = parse_expectations(path)
+    rel = str(path.relative_to(ROOT))
+    base = ["--test-hooks", *spec["args"]]
+    proc, leftovers = run_provium([*base, "--json", rel])
+    problems = []
+    if spec["exit"] is not None and proc.returncode != spec["exit"]:
+        problems.append(f"exit code {proc.returncode}, expected {spec['exit']}")
+    objects = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    if len(objects) != 1:
+        problems.append(f"expected one JSON object, got {len(objects)}; stdout={proc.stdout[:300]!r} stderr={proc.stderr[-600:]!r}")
+    else:
+        problems += check_file_object(spec, objects[0])
+    if spec["text"]:
+        text_proc, more = run_provium([*base, rel])
+        leftovers += more
+        for wanted in spec["text"]:
+            line = wanted.replace("{path}", rel)
+            if line not in text_proc.stdout.splitlines():
+                problems.append(f"text output lacks line {line!r}:\n{text_proc.stdout}")
+    problems += [f"left behind: {item}" for item in leftovers]
+    record(f"case {path.name}", not problems, "; ".join(problems))
+    return spec
+
+
+def check_run_goes_on(specs):
+    """All plain cases in one run: a crashing file must not stop the others."""
+    plain = [p for p, s in specs.items() if not s["args"]]
+    proc, leftovers = run_provium(["--test-hooks", "--json", *[str(p.relative_to(ROOT)) for p in plain]])
+    objects = {o["path"]: o for o in (json.loads(l) for l in proc.stdout.splitlines() if l.startswith("{"))}
+    problems = [f"left behind: {item}" for item in leftovers]
+    for path in plain:
+        obj = objects.get(str(path.relative_to(ROOT)))
+        if obj is None:
+            problems.append(f"{path.name} missing from a combined run")
+        else:
+            problems += [f"{path.name}: {p}" for p in check_file_object(specs[path], obj)]
+    if proc.returncode != 1:
+        problems.append(f"combined run exit code {proc.returncode}, expected 1")
+    record("the run goes on past crashed, timed-out and failed files", not problems, "; ".join(problems))
+
+
+def check_config_errors():
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "provium.toml"
+        config.write_text('[provium]\nroots = ["tests"]\n\n[profiles.fast]\nkernel = "/k"\ninitrd = "/i"\ncmdline = ""\n')
+        proc, leftovers = run_provium(["--config", str(config), "examples"])
+        text = proc.stdout + proc.stderr
+        ok = proc.returncode == 2 and f"{config}:7" in text and "cmdline" in text and not leftovers
+        record("a bad provium.toml exits 2 naming file, line and key", ok, f"exit={proc.returncode} output={text!r}")
+
+        config.write_text('[provium]\nroots = "tests"\n')
+        proc, _ = run_provium(["--config", str(config), "examples"])
+        text = proc.stdout + proc.stderr
+        ok = proc.returncode == 2 and f"{config}:2" in text and "roots" in text
+        record("a mistyped provium.toml key exits 2 naming it", ok, f"exit={proc.returncode} output={text!r}")
+
+        config.write_text('[provium\n')
+        proc, _ = run_provium(["--config", str(config), "examples"])
+        ok = proc.returncode == 2 and str(config) in proc.stdout + proc.stderr
+        record("unparsable provium.toml exits 2 naming the file", ok, f"exit={proc.returncode} output={proc.stderr!r}")
+
+    proc, _ = run_provium(["-v", "-q", "examples"])
+    record("mutually exclusive -v and -q exit 2", proc.returncode == 2, f"exit={proc.returncode}")
+    proc, _ = run_provium(["--timeout", "soon", "examples"])
+    ok = proc.returncode == 2 and "soon" in proc.stdout + proc.stderr
+    record("a bad --timeout exits 2 naming the input", ok, f"exit={proc.returncode} {proc.stderr!r}")
+
+
+def check_interrupt():
+    """Ctrl-C while a guest is running leaves nothing behind."""
+    with tempfile.TemporaryDirectory(prefix="provium-case-") as tmp:
+        test_dir = Path(tmp) / "t"
+        test_dir.mkdir()
+        (test_dir / "sleepy.test.lua").write_text(
+            'test("sleeps", function(t)\n'
+            '  provium:vm("v", "default"):boot():run("sleep 600")\nend)\n')
+        scratch = Path(tmp) / "scratch"
+        scratch.mkdir()
+        env = dict(os.environ, TMPDIR=str(scratch))
+        proc = subprocess.Popen([str(PROVIUM), str(test_dir)], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while time.time() < deadline and not any("qemu-system" in p for p in stray_processes()):
+            time.sleep(0.2)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        time.sleep(0.5)
+        leftovers = stray_processes() + [str(p) for p in scratch.rglob("*")]
+        ok = proc.returncode == 1 and "interrupted" in (out + err) and not leftovers
+        record("Ctrl-C mid-test stops the run and leaves nothing behind", ok,
+               f"exit={proc.returncode} leftovers={leftovers} stderr={err[-300:]!r}")
+
+
+def main():
+    if not PROVIUM.exists():
+        raise SystemExit(f"{PROVIUM} not built")
+    only = sys.argv[1:]
+    specs = {}
+    for path in sorted(CASES.glob("*.test.lua")):
+        if only and not any(o in path.name for o in only):
+            continue
+        specs[path] = check_case(path)
+    if not only:
+        check_run_goes_on(specs)
+        check_config_errors()
+        check_interrupt()
+    passed = sum(1 for _, ok, _ in results if ok)
+    print(f"cases: {passed} passed, {len(results) - passed} failed")
+    sys.exit(0 if passed == len(results) else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+// Unit tests of the agent's pieces that need no running agent.
+#include "agent.capnp.h"
+#include "frame.h"
+#include "outbound_frame.h"
+#include "output_capture.h"
+#include "process_spawn.h"
+
+#include <gtest/gtest.h>
+
+#include <capnp/message.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+
+namespace {
+
+using namespace provium::agent;
+namespace wire = provium::wire::agent;
+
+std::vector<std::byte> flatten(OutboundFrame& frame) {
+  std::vector<std::byte> out;
+  iovec pieces[64];
+  while (!frame.finished()) {
+    const int count = frame.pending_iovecs(pieces, 64);
+    EXPECT_GT(count, 0);
+    if (count <= 0) break;
+    // Advance in odd-sized steps, as partial writes would.
+    const std::size_t step = std::min<std::size_t>(pieces[0].iov_len, 7);
+    auto begin = static_cast<const std::byte*>(pieces[0].iov_base);
+    out.insert(out.end(), begin, begin + step);
+    frame.advance(step);
+  }
+  return out;
+}
+
+std::vector<std::byte> encode_the_usual_way(const std::function<void(capnp::MessageBuilder&)>& fill,
+                                            unsigned first_segment_words) {
+  capnp::MallocMessageBuilder message(first_segment_words);
+  fill(message);
+  return provium::frame::encode(message);
+}
+
+void expect_same_bytes(const std::function<void(capnp::MessageBuilder&)>& fill, unsigned first_segment_words) {
+  auto builder = std::make_unique<capnp::MallocMessageBuilder>(first_segment_words);
+  fill(*builder);
+  OutboundFrame frame(std::move(builder));
+  EXPECT_EQ(flatten(frame), encode_the_usual_way(fill, first_segment_words));
+}
+
+TEST(OutboundFrame, MatchesFrameEncodeForOneSegment) {
+  expect_same_bytes([](capnp::MessageBuilder& m) {
+    auto response = m.initRoot<wire::Response>();
+    response.setId(42);
+    response.setPong();
+  }, 1024);
+}
+
+TEST(OutboundFrame, MatchesFrameEncodeForManySegments) {
+  // A tiny first segment forces the blobs into further segments (odd and even counts).
+  for (int blobs = 1; blobs <= 4; ++blobs) {
+    expect_same_bytes([blobs](capnp::MessageBuilder& m) {
+      auto response = m.initRoot<wire::Response>();
+      response.setId(7);
+      auto run = response.initRun();
+      std::vector<kj::byte> data(1000 * static_cast<std::size_t>(blobs), 0x5a);
+      run.setStdout(kj::arrayPtr(data.data(), data.size()));
+      if (blobs > 1) run.setStderr(kj::arrayPtr(data.data(), data.size() / 2));
+    }, 4);
+  }
+}
+
+TEST(OutputCapture, KeepsUpToTheLimitAndCountsTheRest) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const std::string payload(1000, 'a');
+  ASSERT_EQ(::write(fds[1], payload.data(), payload.size()), 1000);
+  ::close(fds[1]);
+  OutputCapture capture(300);
+  while (capture.read_from(fds[0]) > 0) {
+  }
+  ::close(fds[0]);
+  EXPECT_EQ(capture.bytes().size(), 300u);
+  EXPECT_EQ(capture.discarded_bytes(), 700u);
+}
+
+TEST(MergeEnvironment, OverridesReplaceInheritedEntries) {
+  const char* inherited[] = {"A=1", "B=2", "AB=3", nullptr};
+  EXPECT_EQ(merge_environment(inherited, false, {"A=9", "C=4"}),
+            (std::vector<std::string>{"B=2", "AB=3", "A=9", "C=4"}));
+  EXPECT_EQ(merge_environment(inherited, true, {"C=4"}), (std::vector<std::string>{"C=4"}));
+}
+
+}  // namespace
