@@ -1,0 +1,156 @@
+#include "cli_parser.h"
+
+#include <stdexcept>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "exit_codes.h"
+
+namespace provium {
+namespace {
+
+constexpr const char* kFooter = R"(Exit codes:
+  0  every file passed (or skipped)
+  1  at least one file failed, crashed or timed out, or the run was interrupted
+  2  internal error: bad flags, config error, failed preflight)";
+
+struct RawFlags {
+  std::string timeout = "300";
+  std::string vmm = "qemu";
+  std::string accel = "auto";
+  std::vector<std::string> tag_meta;
+  std::vector<std::string> no_tag_meta;
+  bool verbose = false;
+  bool quiet = false;
+  bool no_preflight = false;
+};
+
+CliDecision usage_error(const std::string& message) {
+  CliDecision decision;
+  decision.exit_code = kExitInternalError;
+  decision.stderr_text = fmt::format("provium: error: {}\nRun with --help for more information.\n", message);
+  return decision;
+}
+
+std::vector<MetaMatch> parse_meta_matches(const std::vector<std::string>& entries, const char* flag) {
+  std::vector<MetaMatch> matches;
+  for (const auto& entry : entries) {
+    const auto equals = entry.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      throw std::invalid_argument(fmt::format("{} `{}`: expected KEY=VALUE", flag, entry));
+    }
+    matches.push_back({entry.substr(0, equals), entry.substr(equals + 1)});
+  }
+  return matches;
+}
+
+AccelChoice parse_accel(const std::string& text) {
+  if (text == "kvm") return AccelChoice::kvm;
+  if (text == "tcg") return AccelChoice::tcg;
+  return AccelChoice::automatic;
+}
+
+void define_run_flags(CLI::App& app, RunOptions& options, RawFlags& raw) {
+  app.add_option("paths", options.paths,
+                 "Files or directories to run (default: the config's roots, else the current directory)")
+      ->type_name("PATH");
+  app.add_option("--config", options.config_path, "Config file (default: ./provium.toml)")->type_name("PATH");
+  app.add_option("--filter", options.filter, "Only run files whose root-relative path contains this substring")
+      ->type_name("STR");
+  app.add_option("--tag", options.selection.tags, "Run only tests with one of these tags (repeatable)")
+      ->type_name("TAG")
+      ->allow_extra_args(false);
+  app.add_option("--no-tag", options.selection.no_tags, "Skip tests with any of these tags (repeatable)")
+      ->type_name("TAG")
+      ->allow_extra_args(false);
+  app.add_option("--tag-meta", raw.tag_meta, "Run only tests where meta[KEY] contains VALUE (repeatable)")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+  app.add_option("--no-tag-meta", raw.no_tag_meta, "Skip tests where meta[KEY] contains VALUE (repeatable)")
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
+  app.add_flag("--include-slow", options.selection.include_slow, "Include meta.slow tests");
+  app.add_option("--timeout", raw.timeout,
+                 "Per-file wall-clock timeout: seconds or 500ms/30s/10m/2h; 0 disables (default 300)")
+      ->type_name("DUR");
+  app.add_flag("--fail-fast", options.fail_fast, "Stop after the first file that does not pass");
+  auto* verbose = app.add_flag("-v,--verbose", raw.verbose, "Show passing and skipped tests too");
+  auto* quiet = app.add_flag("-q,--quiet", raw.quiet, "Show only files with failures, and the summary");
+  verbose->excludes(quiet);
+  quiet->excludes(verbose);
+  app.add_flag("--json", options.json, "Line-delimited JSON, one object per file");
+  app.add_option("--vmm", raw.vmm, "VMM backend (local: not available yet)")
+      ->check(CLI::IsMember({"qemu", "local"}));
+  app.add_flag("--no-preflight", raw.no_preflight, "Skip the startup environment checks");
+  app.add_option("--accel", raw.accel, "QEMU accelerator: auto, kvm or tcg (default auto)")
+      ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
+  app.add_flag("--test-hooks", options.test_hooks, "Expose _provium_test_hooks to test files")->group("");
+}
+
+// Checks that CLI11 cannot express, and conversion of the raw strings.
+CliDecision finish_run_options(CLI::App& app, RunOptions options, const RawFlags& raw) {
+  if (raw.vmm == "local") {
+    return usage_error("--vmm local is not available yet in this version of provium; use --vmm qemu");
+  }
+  try {
+    options.timeout = parse_duration(raw.timeout);
+  } catch (const std::invalid_argument& error) {
+    return usage_error(fmt::format("--timeout: {}", error.what()));
+  }
+  try {
+    options.selection.tag_meta = parse_meta_matches(raw.tag_meta, "--tag-meta");
+    options.selection.no_tag_meta = parse_meta_matches(raw.no_tag_meta, "--no-tag-meta");
+  } catch (const std::invalid_argument& error) {
+    return usage_error(error.what());
+  }
+  options.config_path_explicit = app.count("--config") > 0;
+  options.verbosity = raw.verbose ? Verbosity::verbose : raw.quiet ? Verbosity::quiet : Verbosity::normal;
+  options.preflight = !raw.no_preflight;
+  options.accel = parse_accel(raw.accel);
+  CliDecision decision;
+  decision.command = CliCommand::run_tests;
+  decision.options = std::move(options);
+  return decision;
+}
+
+}  // namespace
+
+CliDecision parse_cli(const std::vector<std::string>& args) {
+  CLI::App app{"Run *.test.lua files against real QEMU guests.", "provium"};
+  app.footer(kFooter);
+  app.set_version_flag("--version", std::string("provium ") + PROVIUM_VERSION);
+  RunOptions options;
+  RawFlags raw;
+  define_run_flags(app, options, raw);
+  auto* guest = app.add_subcommand(
+      "guest", "Print the bundled default guest (kernel, initrd, cmdline) as a provium.toml profile snippet");
+  app.require_subcommand(0, 1);
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    CliDecision decision;
+    decision.stdout_text = app.help();
+    return decision;
+  } catch (const CLI::CallForAllHelp&) {
+    CliDecision decision;
+    decision.stdout_text = app.help("", CLI::AppFormatMode::All);
+    return decision;
+  } catch (const CLI::CallForVersion&) {
+    CliDecision decision;
+    decision.stdout_text = app.version() + "\n";
+    return decision;
+  } catch (const CLI::ParseError& error) {
+    return usage_error(error.what());
+  }
+  if (guest->parsed()) {
+    CliDecision decision;
+    decision.command = CliCommand::print_guest;
+    return decision;
+  }
+  return finish_run_options(app, std::move(options), raw);
+}
+
+}  // namespace provium

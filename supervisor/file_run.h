@@ -1,0 +1,77 @@
+// Runs one test file: spawns its sandboxed runner, serves it the Session over
+// Cap'n Proto, watches it exit (pidfd) against the file's timeout, decides the
+// result (file_end.h), and tears down its runner and every VM it created.
+// A FileRun is driven by the promise run() returns; destroying it at any time
+// (for example on Ctrl-C) kills the runner and the VMs.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <vector>
+
+#include <capnp/rpc-twoparty.h>
+#include <kj/async-io.h>
+
+#include "discovery.h"
+#include "exit_watcher.h"
+#include "file_end.h"
+#include "file_progress.h"
+#include "file_result.h"
+#include "run_options.h"
+#include "session_server.h"
+#include "tail_buffer.h"
+#include "vm_fleet.h"
+#include "vm_services.h"
+
+namespace provium {
+
+inline constexpr std::size_t kMaxTestSourceBytes = 4 * 1024 * 1024;
+
+// Shared by every file of a run.
+struct FileRunSettings {
+  std::filesystem::path runner;
+  Millis timeout{0};  // zero: no timeout
+  TestSelection selection;
+  bool test_hooks = false;
+  std::vector<std::filesystem::path> module_roots;  // config roots, else the CLI path directories
+  std::filesystem::path cwd;
+};
+
+class FileRun {
+ public:
+  FileRun(kj::AsyncIoContext& io, const VmServices& services, const FileRunSettings& settings, TestFile file);
+  FileRun(const FileRun&) = delete;
+  FileRun& operator=(const FileRun&) = delete;
+
+  // Call once; the FileRun must outlive the promise.
+  kj::Promise<FileResult> run();
+
+ private:
+  kj::Promise<RunnerEnd> runner_end(kj::Promise<void> finish_called);
+  kj::Promise<void> settle();
+  FileResult conclude(RunnerEnd end);
+  void tear_down();
+  std::chrono::milliseconds elapsed() const;
+
+  kj::AsyncIoContext& io_;
+  const VmServices& services_;
+  const FileRunSettings& settings_;
+  TestFile file_;
+  FileJobSpec job_;
+  FileProgress progress_;
+  std::chrono::steady_clock::time_point started_;
+  TailBuffer log_{64 * 1024};
+  VmFleet fleet_;
+  // Declared after what they use, so they are destroyed first.
+  std::optional<Subprocess> runner_;
+  kj::Own<ExitWatcher> exit_watcher_;
+  kj::Own<kj::AsyncInputStream> log_stream_;
+  kj::Maybe<kj::ForkedPromise<void>> log_drained_;
+  kj::Own<kj::AsyncCapabilityStream> rpc_stream_;
+  kj::Own<capnp::TwoPartyServer> rpc_server_;
+  kj::Maybe<kj::ForkedPromise<void>> rpc_done_;
+  kj::Own<kj::PromiseFulfiller<void>> finish_called_;
+};
+
+}  // namespace provium

@@ -1,0 +1,29 @@
+// Startup checks (skipped with --no-preflight). Each failure says how to fix it.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "accel.h"
+#include "install_layout.h"
+
+namespace provium {
+
+struct PreflightFacts {
+  std::optional<std::filesystem::path> qemu;  // qemu-system-x86_64 on PATH
+  Located runner;
+  bool builtin_default_profile = false;  // `default` is ours, not the config's
+  Located guest_dir;
+  AccelDecision accel;
+};
+
+struct PreflightResult {
+  std::vector<std::string> errors;    // exit 2
+  std::vector<std::string> warnings;  // printed, the run goes on
+};
+
+PreflightResult check_preflight(const PreflightFacts& facts);
+
+}  // namespace provium

@@ -1,0 +1,83 @@
+#include "qemu_spawn.h"
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "qemu_argv.h"
+
+namespace provium {
+namespace {
+
+// Where each inherited fd lands in QEMU.
+enum ChildFd : int { kConsole = 3, kAgent = 4, kQmp = 5, kKernel = 6, kInitrd = 7, kVhostVsock = 8 };
+
+struct FdPair {
+  kj::AutoCloseFd ours;
+  kj::AutoCloseFd theirs;
+};
+
+FdPair make_socketpair(const char* what) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    throw std::runtime_error(fmt::format("socketpair for the {}: {}", what, std::strerror(errno)));
+  }
+  return {kj::AutoCloseFd(fds[0]), kj::AutoCloseFd(fds[1])};
+}
+
+kj::AutoCloseFd open_or_throw(const char* path, int flags) {
+  kj::AutoCloseFd fd(::open(path, flags | O_CLOEXEC));
+  if (fd.get() < 0) throw std::runtime_error(fmt::format("{}: {}", path, std::strerror(errno)));
+  return fd;
+}
+
+}  // namespace
+
+SpawnedQemu spawn_qemu(QemuSpawnRequest request) {
+  const BootPlan& plan = *request.plan;
+  FdPair console = make_socketpair("console");
+  FdPair agent = make_socketpair("agent channel");
+  FdPair qmp = make_socketpair("QMP monitor");
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error(fmt::format("pipe: {}", std::strerror(errno)));
+  kj::AutoCloseFd stderr_read(pipe_fds[0]);
+  kj::AutoCloseFd stderr_write(pipe_fds[1]);
+  kj::AutoCloseFd dev_null = open_or_throw("/dev/null", O_RDONLY);
+
+  QemuInvocation invocation{
+      .binary = request.qemu_binary,
+      .accel = request.accel,
+      .memory_bytes = plan.memory_bytes,
+      .cpus = plan.cpus,
+      .kernel_path = fmt::format("/dev/fd/{}", int(kKernel)),
+      .initrd_path = fmt::format("/dev/fd/{}", int(kInitrd)),
+      .cmdline = plan.cmdline,
+      .console_fd = kConsole,
+      .agent_fd = kAgent,
+      .qmp_fd = kQmp,
+  };
+  SpawnSpec spec;
+  spec.fds = {{0, dev_null.get()},          {1, stderr_write.get()},        {2, stderr_write.get()},
+              {kConsole, console.theirs.get()}, {kAgent, agent.theirs.get()}, {kQmp, qmp.theirs.get()},
+              {kKernel, request.image.kernel.get()}, {kInitrd, request.image.initrd.get()}};
+  kj::AutoCloseFd vhost;
+  if (request.vsock_cid) {
+    vhost = open_or_throw("/dev/vhost-vsock", O_RDWR);
+    invocation.vsock = VsockDevice{*request.vsock_cid, kVhostVsock};
+    spec.fds.push_back({kVhostVsock, vhost.get()});
+  }
+  if (plan.initial_time_ns) invocation.rtc_base = rtc_base_from_ns(*plan.initial_time_ns);
+  spec.argv = build_qemu_argv(invocation);
+  spec.before_exec = privilege_drop_hook(request.privileges);
+
+  return SpawnedQemu{Subprocess::spawn(spec), kj::mv(console.ours), kj::mv(agent.ours), kj::mv(qmp.ours),
+                     kj::mv(stderr_read), request.vsock_cid};
+}
+
+}  // namespace provium

@@ -1,0 +1,87 @@
+#include "qemu_vm.h"
+
+#include <csignal>
+
+#include <fmt/format.h>
+#include "kj_error.h"
+
+namespace provium {
+
+QemuVm::QemuVm(kj::AsyncIoContext& io, const std::string& name, QemuSpawnRequest request)
+    : QemuVm(io, name, spawn_qemu(kj::mv(request))) {}
+
+QemuVm::QemuVm(kj::AsyncIoContext& io, const std::string& name, SpawnedQemu spawned)
+    : io_(io),
+      name_(name),
+      vsock_cid_(spawned.vsock_cid),
+      agent_fd_(kj::mv(spawned.agent)),
+      process_(std::move(spawned.process)),
+      console_stream_(io.lowLevelProvider->wrapSocketFd(kj::mv(spawned.console))),
+      stderr_stream_(io.lowLevelProvider->wrapInputFd(kj::mv(spawned.qemu_stderr))),
+      qmp_(io.lowLevelProvider->wrapSocketFd(kj::mv(spawned.qmp))),
+      exit_watcher_(io.unixEventPort, process_),
+      exited_(exit_watcher_.exited().then([this](ExitStatus status) { exit_status_ = status; }).fork()),
+      stderr_drained_(drain_into(*stderr_stream_, qemu_stderr_).fork()),
+      console_drain_(drain_into(*console_stream_, console_).eagerlyEvaluate(nullptr)) {}
+
+std::string QemuVm::failure_details(const std::string& what) {
+  std::string details = fmt::format("VM `{}`: {}", name_, what);
+  if (exit_status_) details += fmt::format(" (QEMU {})", exit_status_->describe());
+  const std::string stderr_text = qemu_stderr_.last_lines(20);
+  if (!stderr_text.empty()) details += "\nQEMU said:\n" + stderr_text;
+  const std::string console = console_.last_lines(20);
+  if (!console.empty()) details += "\nlast console output:\n" + console;
+  return details;
+}
+
+kj::Promise<void> QemuVm::fail_startup(kj::Exception&& reason) {
+  // Let QEMU finish dying and its stderr drain, so the error says why.
+  auto settled = exited_.addBranch()
+                     .then([this]() { return stderr_drained_.addBranch(); })
+                     .exclusiveJoin(io_.provider->getTimer().afterDelay(2 * kj::SECONDS));
+  return settled.then([this, reason = kj::mv(reason)]() -> kj::Promise<void> {
+    // Once QEMU is gone, its exit and stderr say more than our read error.
+    const std::string what = exit_status_ ? "QEMU exited during startup" : reason.getDescription().cStr();
+    kill();
+    throw_kj_error(failure_details(what));
+  });
+}
+
+kj::Promise<void> QemuVm::wait_ready(kj::Duration timeout) {
+  auto ready = qmp_.handshake()
+                   .then([this]() { return qmp_.execute("query-status"); })
+                   .then([this](nlohmann::json status) {
+                     if (status.value("status", std::string()) != "running") {
+                       throw_kj_error("QEMU is not running the guest: " + status.dump());
+                     }
+                     qmp_ready_ = true;
+                   });
+  auto died = exited_.addBranch().then([]() -> kj::Promise<void> {
+    throw_kj_error("QEMU exited during startup");
+  });
+  auto timed_out = io_.provider->getTimer().afterDelay(timeout).then([]() -> kj::Promise<void> {
+    throw_kj_error("QEMU did not answer on QMP in time");
+  });
+  return canceler_.wrap(ready.exclusiveJoin(kj::mv(died))
+                            .exclusiveJoin(kj::mv(timed_out))
+                            .catch_([this](kj::Exception&& error) { return fail_startup(kj::mv(error)); }));
+}
+
+kj::Promise<void> QemuVm::shutdown(kj::Duration grace) {
+  if (!running()) return kj::READY_NOW;
+  kj::Promise<void> asked = kj::READY_NOW;
+  if (qmp_ready_) {
+    asked = qmp_.send("quit").catch_([this](kj::Exception&&) { process_.signal(SIGTERM); });
+  } else {
+    process_.signal(SIGTERM);
+  }
+  auto gone = asked.then([this]() { return exited_.addBranch(); });
+  auto deadline = io_.provider->getTimer().afterDelay(grace);
+  return canceler_.wrap(gone.exclusiveJoin(kj::mv(deadline)).then([this]() { kill(); }));
+}
+
+void QemuVm::kill() {
+  if (process_.running()) exit_status_ = process_.kill_and_wait();
+}
+
+}  // namespace provium

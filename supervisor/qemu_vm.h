@@ -1,0 +1,70 @@
+// One running QEMU guest owned by the supervisor: its process, its console
+// (drained continuously into a 256 KiB ring so a stalled reader never blocks
+// the guest), its QMP monitor and our end of the agent channel. Destroying it
+// kills QEMU and reaps it.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <kj/async-io.h>
+
+#include "exit_watcher.h"
+#include "qemu_spawn.h"
+#include "qmp_client.h"
+#include "stream_drain.h"
+#include "tail_buffer.h"
+
+namespace provium {
+
+class QemuVm {
+ public:
+  static constexpr std::size_t kConsoleCapacity = 256 * 1024;
+
+  // Spawns QEMU; throws std::runtime_error if it cannot be started.
+  QemuVm(kj::AsyncIoContext& io, const std::string& name, QemuSpawnRequest request);
+  QemuVm(const QemuVm&) = delete;
+  QemuVm& operator=(const QemuVm&) = delete;
+
+  // Resolves once QEMU answers on QMP with the machine running (the kernel is
+  // loaded); rejects with QEMU's own stderr and the console tail if it exits
+  // or does not answer within `timeout`.
+  kj::Promise<void> wait_ready(kj::Duration timeout);
+  // QMP quit (SIGTERM if QMP is not up), then SIGKILL after `grace`; reaped.
+  kj::Promise<void> shutdown(kj::Duration grace);
+  // Immediate SIGKILL and reap.
+  void kill();
+
+  bool running() { return process_.running() && !process_.poll(); }
+  std::string console_tail(std::size_t max_bytes) const { return console_.tail(max_bytes); }
+  // Our end of the agent channel, handed to the runner once.
+  kj::AutoCloseFd take_agent_fd() { return kj::mv(agent_fd_); }
+  std::optional<std::uint32_t> vsock_cid() const { return vsock_cid_; }
+
+ private:
+  QemuVm(kj::AsyncIoContext& io, const std::string& name, SpawnedQemu spawned);
+  kj::Promise<void> fail_startup(kj::Exception&& reason);
+  std::string failure_details(const std::string& what);
+
+  kj::AsyncIoContext& io_;
+  std::string name_;
+  std::optional<std::uint32_t> vsock_cid_;
+  TailBuffer console_{kConsoleCapacity};
+  TailBuffer qemu_stderr_{16 * 1024};
+  kj::AutoCloseFd agent_fd_;
+  Subprocess process_;
+  std::optional<ExitStatus> exit_status_;
+  bool qmp_ready_ = false;
+  kj::Own<kj::AsyncIoStream> console_stream_;
+  kj::Own<kj::AsyncInputStream> stderr_stream_;
+  QmpClient qmp_;
+  ExitWatcher exit_watcher_;
+  kj::ForkedPromise<void> exited_;
+  kj::ForkedPromise<void> stderr_drained_;
+  kj::Promise<void> console_drain_;
+  // Last member, so destroyed first: promises handed out by wait_ready() and
+  // shutdown() reject instead of running on a destroyed QemuVm.
+  kj::Canceler canceler_;
+};
+
+}  // namespace provium

@@ -1,0 +1,33 @@
+// A minimal QMP (QEMU Machine Protocol) client on a socketpair: handshake,
+// then one command at a time. Events are skipped.
+#pragma once
+
+#include <string>
+
+#include <kj/async-io.h>
+#include <nlohmann/json.hpp>
+
+namespace provium {
+
+class QmpClient {
+ public:
+  explicit QmpClient(kj::Own<kj::AsyncIoStream> stream);
+
+  // Reads the greeting and leaves capability negotiation mode.
+  kj::Promise<void> handshake();
+  // Sends `command` ("quit", "query-status", ...) and resolves with its
+  // "return" value; a QMP error or EOF rejects the promise.
+  kj::Promise<nlohmann::json> execute(const std::string& command);
+  // Sends `command` without waiting for the reply.
+  kj::Promise<void> send(const std::string& command);
+
+ private:
+  kj::Promise<nlohmann::json> next_reply();
+  kj::Promise<std::string> read_line();
+
+  kj::Own<kj::AsyncIoStream> stream_;
+  std::string pending_;  // bytes read past the last complete line
+  kj::Array<kj::byte> chunk_;
+};
+
+}  // namespace provium

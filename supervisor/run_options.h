@@ -1,0 +1,42 @@
+// Everything the command line decides for a test run.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "accel_choice.h"
+#include "duration.h"
+#include "verbosity.h"
+
+namespace provium {
+
+struct MetaMatch {
+  std::string key;
+  std::string value;
+};
+
+// Per-test selection, forwarded to the runner inside FileJob.filter.
+struct TestSelection {
+  bool include_slow = false;
+  std::vector<std::string> tags;
+  std::vector<std::string> no_tags;
+  std::vector<MetaMatch> tag_meta;
+  std::vector<MetaMatch> no_tag_meta;
+};
+
+struct RunOptions {
+  std::vector<std::string> paths;       // empty: config roots, else the cwd
+  std::string config_path = "provium.toml";
+  bool config_path_explicit = false;    // an explicit --config must exist
+  std::string filter;                   // substring of the root-relative path
+  TestSelection selection;
+  Millis timeout{300'000};              // per file; zero disables
+  bool fail_fast = false;
+  Verbosity verbosity = Verbosity::normal;
+  bool json = false;
+  bool preflight = true;
+  AccelChoice accel = AccelChoice::automatic;
+  bool test_hooks = false;              // hidden: Provium's own test suite
+};
+
+}  // namespace provium

@@ -1,0 +1,136 @@
+#include "session_server.h"
+
+#include <fmt/format.h>
+
+#include "discovery.h"
+#include "module_resolver.h"
+#include "kj_error.h"
+#include "test_outcome_reader.h"
+#include "vm_server.h"
+
+namespace provium {
+namespace {
+
+using wire::runner::PROTOCOL_VERSION;
+
+capnp::Data::Reader as_data(const std::string& bytes) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size());
+}
+
+std::string text_of(capnp::Text::Reader text) { return std::string(text.begin(), text.size()); }
+
+void fill_filter(wire::runner::TestFilter::Builder filter, const TestSelection& selection) {
+  filter.setIncludeSlow(selection.include_slow);
+  auto tags = filter.initTags(static_cast<unsigned>(selection.tags.size()));
+  for (unsigned i = 0; i < tags.size(); ++i) tags.set(i, selection.tags[i]);
+  auto no_tags = filter.initNoTags(static_cast<unsigned>(selection.no_tags.size()));
+  for (unsigned i = 0; i < no_tags.size(); ++i) no_tags.set(i, selection.no_tags[i]);
+  auto fill_meta = [](capnp::List<wire::runner::KeyValue>::Builder list, const std::vector<MetaMatch>& matches) {
+    for (unsigned i = 0; i < list.size(); ++i) {
+      list[i].setKey(matches[i].key);
+      list[i].setValue(matches[i].value);
+    }
+  };
+  fill_meta(filter.initTagMeta(static_cast<unsigned>(selection.tag_meta.size())), selection.tag_meta);
+  fill_meta(filter.initNoTagMeta(static_cast<unsigned>(selection.no_tag_meta.size())), selection.no_tag_meta);
+}
+
+}  // namespace
+
+void SessionServer::require_greeted(const char* method) const {
+  if (!progress_.greeted) throw_kj_error(fmt::format("{}: hello() must be the first call", method));
+  if (progress_.finish_received) throw_kj_error(fmt::format("{}: finish() was already called", method));
+}
+
+kj::Promise<void> SessionServer::hello(HelloContext context) {
+  const std::uint32_t theirs = context.getParams().getRunnerVersion();
+  if (progress_.greeted) throw_kj_error("hello: called twice");
+  if (theirs != PROTOCOL_VERSION) {
+    throw_kj_error(fmt::format("hello: runner protocol version {} does not match the supervisor's version {}; "
+                                "install matching provium and provium-runner binaries",
+                                theirs, PROTOCOL_VERSION));
+  }
+  progress_.greeted = true;
+  auto results = context.getResults();
+  results.setSupervisorVersion(PROTOCOL_VERSION);
+  auto job = results.initJob();
+  job.setDisplayPath(job_.display_path);
+  job.setChunkName("@" + job_.display_path);
+  job.setSource(as_data(job_.source));
+  fill_filter(job.initFilter(), job_.selection);
+  job.setTestHooks(job_.test_hooks);
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> SessionServer::loadModule(LoadModuleContext context) {
+  require_greeted("loadModule");
+  const std::string name = text_of(context.getParams().getName());
+  try {
+    const ResolvedModule module = resolve_module(name, job_.module_roots);
+    auto results = context.getResults();
+    results.setChunkName("@" + display_path(module.path, job_.cwd));
+    results.setSource(as_data(module.source));
+  } catch (const ModuleError& error) {
+    throw_kj_error(error.what());
+  }
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> SessionServer::createVm(CreateVmContext context) {
+  require_greeted("createVm");
+  const auto params = context.getParams();
+  const std::string name = text_of(params.getName());
+  const std::string profile = text_of(params.getProfile());
+  if (!valid_vm_name(name)) {
+    throw_kj_error(fmt::format("createVm: bad VM name `{}`: use 1 to {} of [A-Za-z0-9_.-]", name.substr(0, 80),
+                                kMaxVmNameLength));
+  }
+  const Profile* found = services_.config.find_profile(profile);
+  if (!found) {
+    throw_kj_error(fmt::format("createVm `{}`: unknown profile `{}`; known profiles: {}", name, profile.substr(0, 80),
+                                services_.config.profile_names()));
+  }
+  if (found->unavailable) throw_kj_error(fmt::format("createVm `{}`: {}", name, *found->unavailable));
+  try {
+    VmRequest request = read_vm_request(params.getOptions(), services_.host_cpus);
+    auto slot = fleet_.add(name, profile, std::move(request));
+    context.getResults().setVm(kj::heap<VmServer>(kj::mv(slot), services_));
+  } catch (const std::exception& error) {
+    throw_kj_error(fmt::format("createVm `{}`: {}", name, error.what()));
+  }
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> SessionServer::testStarted(TestStartedContext context) {
+  require_greeted("testStarted");
+  progress_.running = capped_text(context.getParams().getName(), kMaxTestNameBytes);
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> SessionServer::testFinished(TestFinishedContext context) {
+  require_greeted("testFinished");
+  if (progress_.finished.size() >= kMaxTestsPerFile) {
+    throw_kj_error(fmt::format("testFinished: more than {} tests in one file", kMaxTestsPerFile));
+  }
+  TestResult result = read_test_outcome(context.getParams().getOutcome());
+  if (progress_.running == result.name) progress_.running.reset();
+  progress_.finished.push_back(std::move(result));
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> SessionServer::finish(FinishContext context) {
+  require_greeted("finish");
+  const auto outcome = context.getParams().getOutcome();
+  try {
+    progress_.final_tests = read_test_outcomes(outcome.getTests());
+  } catch (const OutcomeError& error) {
+    throw_kj_error(fmt::format("finish: {}", error.what()));
+  }
+  if (outcome.getHasChunkError()) progress_.chunk_error = capped_text(outcome.getChunkError(), kMaxMessageBytes);
+  progress_.running.reset();
+  progress_.finish_received = true;
+  if (on_finish_) on_finish_();
+  return kj::READY_NOW;
+}
+
+}  // namespace provium

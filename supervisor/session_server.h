@@ -1,0 +1,54 @@
+// The bootstrap `Session` one runner talks to. Everything it receives is
+// treated as hostile: hello() must come first and match our protocol version,
+// module names are confined to the roots, VM requests are capped, and reported
+// outcomes are size-limited.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "file_progress.h"
+#include "run_options.h"
+#include "runner.capnp.h"
+#include "vm_fleet.h"
+#include "vm_services.h"
+
+namespace provium {
+
+// What the runner gets in hello() and may require().
+struct FileJobSpec {
+  std::string display_path;
+  std::string source;
+  TestSelection selection;
+  bool test_hooks = false;
+  std::vector<std::filesystem::path> module_roots;  // the file's own directory first
+  std::filesystem::path cwd;                        // for display paths of modules
+};
+
+class SessionServer final : public wire::runner::Session::Server {
+ public:
+  // `progress` and `fleet` belong to the FileRun and outlive the RPC connection.
+  SessionServer(const FileJobSpec& job, FileProgress& progress, VmFleet& fleet, const VmServices& services,
+                std::function<void()> on_finish)
+      : job_(job), progress_(progress), fleet_(fleet), services_(services), on_finish_(std::move(on_finish)) {}
+
+  kj::Promise<void> hello(HelloContext context) override;
+  kj::Promise<void> loadModule(LoadModuleContext context) override;
+  kj::Promise<void> createVm(CreateVmContext context) override;
+  kj::Promise<void> testStarted(TestStartedContext context) override;
+  kj::Promise<void> testFinished(TestFinishedContext context) override;
+  kj::Promise<void> finish(FinishContext context) override;
+
+ private:
+  void require_greeted(const char* method) const;
+
+  const FileJobSpec& job_;
+  FileProgress& progress_;
+  VmFleet& fleet_;
+  const VmServices& services_;
+  std::function<void()> on_finish_;
+};
+
+}  // namespace provium

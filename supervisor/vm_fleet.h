@@ -1,0 +1,49 @@
+// The VMs one test file has created. Each VM lives in a refcounted slot shared
+// by the fleet and the runner's Vm capability: whichever lets go first (the
+// runner shutting it down or dropping it, or the file ending) kills QEMU, and
+// neither side can be left holding a dangling pointer.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <kj/refcount.h>
+
+#include "qemu_vm.h"
+#include "vm_request.h"
+
+namespace provium {
+
+enum class VmState { created, booting, booted, shut_down };
+
+struct VmSlot : public kj::Refcounted {
+  std::string name;
+  std::string profile;
+  VmRequest created_with;
+  VmState state = VmState::created;
+  kj::Maybe<kj::Own<QemuVm>> vm;
+
+  // Kills QEMU (if any) now; the slot stops counting as live.
+  void release();
+};
+
+class VmFleet {
+ public:
+  static constexpr std::size_t kMaxLiveVms = 16;
+
+  VmFleet() = default;
+  VmFleet(const VmFleet&) = delete;
+  VmFleet& operator=(const VmFleet&) = delete;
+  ~VmFleet() { destroy_all(); }
+
+  // Throws std::runtime_error when the file already has kMaxLiveVms live VMs.
+  kj::Own<VmSlot> add(std::string name, std::string profile, VmRequest created_with);
+  // Kills and reaps every QEMU of this file.
+  void destroy_all();
+  std::size_t live() const;
+
+ private:
+  std::vector<kj::Own<VmSlot>> slots_;
+};
+
+}  // namespace provium

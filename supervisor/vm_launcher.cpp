@@ -1,0 +1,59 @@
+#include "vm_launcher.h"
+
+#include <cstdlib>
+#include <stdexcept>
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "guest_image.h"
+
+namespace provium {
+
+namespace fs = std::filesystem;
+
+VmLauncher::VmLauncher(kj::AsyncIoContext& io, VmHostSettings settings)
+    : io_(io), settings_(std::move(settings)), overlays_(settings_.overlay_cache_dir) {}
+
+// The profile's agent_overlay_path, else $PROVIUM_OVERLAY, else the bundled one.
+fs::path VmLauncher::agent_overlay_for(const BootPlan& plan) const {
+  std::optional<fs::path> overlay = plan.agent_overlay;
+  if (!overlay) {
+    if (const char* env = std::getenv("PROVIUM_OVERLAY"); env && *env) overlay = fs::path(env);
+  }
+  if (!overlay) overlay = settings_.bundled_overlay;
+  std::error_code ignored;
+  if (!overlay || !fs::is_regular_file(*overlay, ignored)) {
+    throw std::runtime_error(fmt::format(
+        "inject_agent needs the agent overlay cpio, which was not found ({}); set agent_overlay_path in the profile, "
+        "set PROVIUM_OVERLAY, or set inject_agent = false",
+        overlay ? overlay->string() : "no bundled guest"));
+  }
+  return *overlay;
+}
+
+// vhost-vsock CIDs are host-wide: spread runs apart by pid.
+std::uint32_t VmLauncher::next_vsock_cid() {
+  return 3 + (static_cast<std::uint32_t>(::getpid()) * 256 + vsock_counter_++) % 0x7fff0000u;
+}
+
+kj::Own<QemuVm> VmLauncher::launch(const BootPlan& plan) {
+  try {
+    if (!settings_.qemu_binary) throw std::runtime_error("qemu-system-x86_64 was not found on PATH");
+    const fs::path initrd = plan.inject_agent ? overlays_.merged(plan.initrd, agent_overlay_for(plan)) : plan.initrd;
+    QemuSpawnRequest request{
+        .qemu_binary = settings_.qemu_binary->string(),
+        .accel = settings_.accel,
+        .privileges = settings_.privileges,
+        .plan = &plan,
+        .image = open_guest_image(plan.kernel, initrd, plan.files, settings_.privileges.switch_user),
+    };
+    if (settings_.vsock_available) request.vsock_cid = next_vsock_cid();
+    return kj::heap<QemuVm>(io_, plan.vm_name, kj::mv(request));
+  } catch (const std::exception& error) {
+    throw std::runtime_error(fmt::format("cannot boot VM `{}`: {}", plan.vm_name, error.what()));
+  }
+}
+
+}  // namespace provium

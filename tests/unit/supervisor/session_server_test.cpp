@@ -1,0 +1,156 @@
+// The Session as a hostile runner sees it, called in-process.
+#include "session_server.h"
+
+#include <gtest/gtest.h>
+
+#include "temp_dir.h"
+
+namespace provium {
+namespace {
+
+namespace fs = std::filesystem;
+namespace wire = wire::runner;
+using testing::TempDir;
+
+class Session : public ::testing::Test {
+ protected:
+  Session() {
+    config_.profiles["fast"] = Profile{.name = "fast", .kernel = "/k", .initrd = "/i", .cmdline = "quiet"};
+    config_.profiles["default"] = Profile{.name = "default", .unavailable = "the bundled guest was not found"};
+    dir_.write("tests/helpers/net.lua", "return 1");
+    dir_.write("secret.lua", "return 'secret'");
+    job_.display_path = "tests/x.test.lua";
+    job_.source = "test('x', function() end)";
+    job_.selection.tags = {"smoke"};
+    job_.selection.tag_meta = {{"area", "boot"}};
+    job_.test_hooks = true;
+    job_.module_roots = {dir_.path() / "tests"};
+    job_.cwd = dir_.path();
+  }
+  // kj members may throw from destructors; gtest's fixture base may not.
+  ~Session() noexcept override {}
+
+  std::string error_of(kj::Promise<void> call) {
+    try {
+      call.wait(io_.waitScope);
+    } catch (const kj::Exception& error) {
+      return error.getDescription().cStr();
+    }
+    return "";
+  }
+
+  void hello() {
+    auto request = client_.helloRequest();
+    request.setRunnerVersion(wire::PROTOCOL_VERSION);
+    request.send().wait(io_.waitScope);
+  }
+
+  // Keeps the Vm capability: dropping it releases the VM.
+  kj::Promise<void> create_vm(const std::string& name, const std::string& profile) {
+    auto request = client_.createVmRequest();
+    request.setName(name);
+    request.setProfile(profile);
+    return request.send().then([this](auto reply) { vms_.push_back(reply.getVm()); });
+  }
+
+  TempDir dir_;
+  kj::AsyncIoContext io_ = kj::setupAsyncIo();
+  Config config_;
+  VmLauncher launcher_{io_, VmHostSettings{}};
+  VmServices services_{config_, launcher_, 2};
+  FileJobSpec job_;
+  FileProgress progress_;
+  VmFleet fleet_;
+  int finish_calls_ = 0;
+  std::vector<wire::Vm::Client> vms_;
+  wire::Session::Client client_ =
+      kj::heap<SessionServer>(job_, progress_, fleet_, services_, [this]() { ++finish_calls_; });
+};
+
+TEST_F(Session, EverythingNeedsHelloFirst) {
+  auto started = client_.testStartedRequest();
+  started.setName("t");
+  EXPECT_EQ(error_of(started.send().ignoreResult()), "testStarted: hello() must be the first call");
+  EXPECT_NE(error_of(create_vm("v", "fast")).find("hello() must be the first call"), std::string::npos);
+  EXPECT_FALSE(progress_.running);
+}
+
+TEST_F(Session, HelloRefusesAnotherVersionNamingBoth) {
+  auto request = client_.helloRequest();
+  request.setRunnerVersion(wire::PROTOCOL_VERSION + 6);
+  const std::string error = error_of(request.send().ignoreResult());
+  EXPECT_NE(error.find(std::to_string(wire::PROTOCOL_VERSION + 6)), std::string::npos) << error;
+  EXPECT_NE(error.find("supervisor's version " + std::to_string(wire::PROTOCOL_VERSION)), std::string::npos) << error;
+  EXPECT_FALSE(progress_.greeted);
+}
+
+TEST_F(Session, HelloHandsOutTheJob) {
+  auto request = client_.helloRequest();
+  request.setRunnerVersion(wire::PROTOCOL_VERSION);
+  auto reply = request.send().wait(io_.waitScope);
+  EXPECT_EQ(reply.getSupervisorVersion(), wire::PROTOCOL_VERSION);
+  auto job = reply.getJob();
+  EXPECT_EQ(std::string(job.getDisplayPath().cStr()), "tests/x.test.lua");
+  EXPECT_EQ(std::string(job.getChunkName().cStr()), "@tests/x.test.lua");
+  EXPECT_EQ(std::string(job.getSource().asChars().begin(), job.getSource().size()), job_.source);
+  EXPECT_TRUE(job.getTestHooks());
+  ASSERT_EQ(job.getFilter().getTags().size(), 1u);
+  EXPECT_EQ(std::string(job.getFilter().getTags()[0].cStr()), "smoke");
+  EXPECT_EQ(std::string(job.getFilter().getTagMeta()[0].getValue().cStr()), "boot");
+  EXPECT_NE(error_of(client_.helloRequest().send().ignoreResult()).find("called twice"), std::string::npos);
+}
+
+TEST_F(Session, LoadModuleStaysInsideTheRoots) {
+  hello();
+  auto good = client_.loadModuleRequest();
+  good.setName("helpers.net");
+  auto reply = good.send().wait(io_.waitScope);
+  EXPECT_EQ(std::string(reply.getChunkName().cStr()), "@tests/helpers/net.lua");
+  auto bad = client_.loadModuleRequest();
+  bad.setName("../secret");
+  EXPECT_NE(error_of(bad.send().ignoreResult()).find("`..` is not allowed"), std::string::npos);
+}
+
+TEST_F(Session, CreateVmChecksNamesProfilesAndTheCap) {
+  hello();
+  EXPECT_NE(error_of(create_vm("bad name", "fast")).find("bad VM name"), std::string::npos);
+  const std::string unknown = error_of(create_vm("v", "nope"));
+  EXPECT_NE(unknown.find("unknown profile `nope`; known profiles: default, fast"), std::string::npos) << unknown;
+  EXPECT_NE(error_of(create_vm("v", "default")).find("bundled guest was not found"), std::string::npos);
+  for (std::size_t i = 0; i < VmFleet::kMaxLiveVms; ++i) EXPECT_EQ(error_of(create_vm("v", "fast")), "");
+  EXPECT_EQ(fleet_.live(), VmFleet::kMaxLiveVms);
+  EXPECT_NE(error_of(create_vm("v", "fast")).find("limit"), std::string::npos);
+  vms_.pop_back();  // the runner lets go of one VM: it no longer counts
+  io_.waitScope.poll();
+  EXPECT_EQ(fleet_.live(), VmFleet::kMaxLiveVms - 1);
+  EXPECT_EQ(error_of(create_vm("v", "fast")), "");
+}
+
+TEST_F(Session, ProgressAndFinish) {
+  hello();
+  auto started = client_.testStartedRequest();
+  started.setName("first");
+  started.send().wait(io_.waitScope);
+  EXPECT_EQ(progress_.running, "first");
+  auto finished = client_.testFinishedRequest();
+  auto outcome = finished.initOutcome();
+  outcome.setName("first");
+  outcome.setStatus(wire::TestStatus::FAILED);
+  outcome.setMessage(std::string(100'000, 'm'));
+  finished.send().wait(io_.waitScope);
+  EXPECT_FALSE(progress_.running);
+  ASSERT_EQ(progress_.finished.size(), 1u);
+  EXPECT_LT(progress_.finished[0].message.size(), 70'000u) << "messages are capped";
+
+  auto finish = client_.finishRequest();
+  finish.initOutcome().setHasChunkError(true);
+  finish.getOutcome().setChunkError("x.lua:1: boom");
+  finish.send().wait(io_.waitScope);
+  EXPECT_TRUE(progress_.finish_received);
+  EXPECT_EQ(progress_.chunk_error, "x.lua:1: boom");
+  EXPECT_EQ(finish_calls_, 1);
+  EXPECT_NE(error_of(client_.finishRequest().send().ignoreResult()).find("already called"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace provium
