@@ -1,7 +1,7 @@
 -- expect-exit: 1
 -- expect-file: crashed
 -- expect-test: "before the crash" passed
--- expect-test: "crashes the runner" failed "crashed"
+-- expect-test: "crashes the runner" failed "killed by SIGABRT"
 -- expect-crash: "SIGABRT"
 test("before the crash", function(t)
     provium:vm("v", "default"):boot():run("true"):assert_ok()

@@ -1,7 +1,7 @@
 -- The runner's seccomp filter kills it on a forbidden system call.
 -- expect-exit: 1
 -- expect-file: crashed
--- expect-test: "forbidden socket" failed "crashed"
+-- expect-test: "forbidden socket" failed "killed by the sandbox (SIGSYS)"
 -- expect-crash: "SIGSYS"
 test("forbidden socket", function(t)
     _provium_test_hooks.forbidden_socket()

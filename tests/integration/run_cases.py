@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "cases"
 PROVIUM = Path(os.environ.get("PROVIUM", ROOT / "build" / "supervisor" / "provium"))
-DIRECTIVE = re.compile(r"^--\s*expect-([a-z-]+):\s*(.*)$")
+DIRECTIVE = re.compile(r"^--\s*expect-([a-z-]+): ?(.*)$")
 
 results = []  # (name, ok, detail)
 
@@ -32,9 +32,9 @@ def record(name, ok, detail=""):
 
 
 def stray_processes():
-    out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+    out = subprocess.run(["ps", "-eo", "pid=,comm="], capture_output=True, text=True).stdout
     return [line.strip() for line in out.splitlines()
-            if ("qemu-system" in line or "provium-runner" in line) and "run_cases.py" not in line]
+            if line.split()[-1].startswith(("qemu-system", "provium-runner"))]
 
 
 def run_provium(args, cwd=ROOT, timeout=600):

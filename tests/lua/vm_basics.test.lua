@@ -81,7 +81,7 @@ end)
 
 test("the guest is the bundled Linux with the agent as init", function(t)
     t:assert_contains(vm:run("uname -s").stdout, "Linux")
-    t:assert_eq(vm:run("cat /proc/1/comm").stdout, "provium-agent\n")
+    t:assert_eq(vm:run("readlink /proc/1/exe").stdout, "/init\n")
     vm:run("mountpoint -q /proc && mountpoint -q /tmp"):assert_ok()
 end)
 

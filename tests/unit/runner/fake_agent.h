@@ -1,0 +1,90 @@
+// A scripted stand-in for the guest agent, serving ipc/agent.capnp frames on
+// one end of a socketpair from its own thread. Unit tests only.
+#pragma once
+
+#include <agent.capnp.h>
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+
+#include <kj/io.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace provium::runner::testing {
+
+enum class AgentMisbehaviour {
+  none,
+  silent,                  // reads requests, never answers
+  close_after_hello,       // answers hello, then hangs up
+  garbage_after_hello,     // answers hello, then sends bytes that are no frame
+  stray_reply_first,       // before each answer, an answer with an unknown id
+  wrong_variant,           // answers run with `done`
+  old_protocol,            // helloOk with protocol version 0
+};
+
+struct FakeRun {
+  wire::agent::RunStatus status = wire::agent::RunStatus::EXITED;
+  std::int32_t exit_code = 0;
+  std::int32_t signal = 0;
+  std::string stdout_data;
+  std::string stderr_data;
+};
+
+struct SeenRun {
+  std::vector<std::string> argv;
+  std::vector<std::pair<std::string, std::string>> env;
+  bool env_clear = false;
+  std::string cwd;
+  std::string stdin_data;
+  std::uint64_t timeout_ms = 0;
+};
+
+class FakeAgent {
+ public:
+  using RunHandler = std::function<FakeRun(const SeenRun&)>;
+
+  // Serves `fd` until the peer hangs up or the agent is destroyed.
+  explicit FakeAgent(kj::AutoCloseFd fd, AgentMisbehaviour misbehaviour = AgentMisbehaviour::none,
+                     RunHandler on_run = {});
+  ~FakeAgent();
+  FakeAgent(const FakeAgent&) = delete;
+  FakeAgent& operator=(const FakeAgent&) = delete;
+
+  std::vector<SeenRun> runs() const;
+  std::map<std::string, std::string> files() const;
+  void put_file(const std::string& path, const std::string& content);
+
+  // The default run handler: "sh -c 'exit N'" exits N, "sh -c 'echo X'"
+  // prints X, "sh -c 'kill'" is signalled with SIGKILL; argv forms echo argv.
+  static FakeRun default_run(const SeenRun& run);
+
+ private:
+  void serve();
+  void answer(capnp::FlatArrayMessageReader& request);
+  void send(capnp::MallocMessageBuilder& message);
+
+  kj::AutoCloseFd fd_;
+  AgentMisbehaviour misbehaviour_;
+  RunHandler on_run_;
+  mutable std::mutex mutex_;
+  std::vector<SeenRun> runs_;
+  std::map<std::string, std::string> files_;
+  std::thread thread_;
+};
+
+// A connected pair: the client's end and a FakeAgent serving the other.
+struct AgentPair {
+  kj::AutoCloseFd client_fd;
+  std::unique_ptr<FakeAgent> agent;
+};
+AgentPair make_agent_pair(AgentMisbehaviour misbehaviour = AgentMisbehaviour::none,
+                          FakeAgent::RunHandler on_run = {});
+
+}  // namespace provium::runner::testing
