@@ -21,7 +21,8 @@ std::string render_file_json(const FileResult& result) {
     tests.push_back(Json{{"name", test.name},
                          {"status", to_string(test.status)},
                          {"message", text_or_null(test.message)},
-                         {"log", test.log}});
+                         {"log", test.log},
+                         {"duration_ms", std::chrono::duration<double, std::milli>(test.duration).count()}});
   }
   const Json object{{"path", result.path},
                     {"timeout", result.status == FileStatus::timed_out ? "timed_out" : "in_time"},
