@@ -5,10 +5,20 @@ Prints "P F S" on stdout and lists every failure on stderr.
 """
 import json
 import sys
+from pathlib import Path
 
 
 def gtest(path):
-    report = json.load(open(path))
+    """`path` is one gtest JSON report or a directory of them."""
+    paths = sorted(Path(path).glob("*.json")) if Path(path).is_dir() else [Path(path)]
+    passed = failed = skipped = 0
+    for report_path in paths:
+        p, f, s = gtest_report(json.load(open(report_path)))
+        passed, failed, skipped = passed + p, failed + f, skipped + s
+    return passed, failed, skipped
+
+
+def gtest_report(report):
     passed = failed = skipped = 0
     for suite in report.get("testsuites", []):
         for case in suite.get("testsuite", []):
