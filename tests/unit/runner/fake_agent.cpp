@@ -186,6 +186,12 @@ void FakeAgent::answer(capnp::FlatArrayMessageReader& reader) {
     case wire::Request::POWER_OFF:
       response.setDone();
       break;
+    default: {
+      auto error = response.initError();
+      error.setErrno(ENOSYS);
+      error.setMessage("the fake agent does not implement this request");
+      break;
+    }
   }
   send(message);
 }

@@ -28,6 +28,10 @@ capnp::Data::Reader as_data(const std::string& text) {
   return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(text.data()), text.size());
 }
 
+// An explicit size hint: with the default (an empty kj::Maybe) GCC's
+// -Wmaybe-uninitialized misfires in sanitizer builds.
+constexpr capnp::MessageSize kResultsSize{64, 2};
+
 // A call the supervisor refuses, as the runner sees it: a remote exception.
 kj::Promise<void> refused(const std::string& reason) {
   return kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::str(reason.c_str()));
@@ -51,7 +55,7 @@ class FakeVm final : public rpc::Vm::Server {
     record_.vm_events.push_back("boot " + name_ + " cpus=" + std::to_string(context.getParams().getOptions().getCpus()));
     AgentPair pair = make_agent_pair();
     record_.agents.push_back(std::move(pair.agent));
-    auto results = context.getResults();
+    auto results = context.getResults(kResultsSize);
     results.setChannel(kj::heap<FdChannel>(kj::mv(pair.client_fd)));
     auto info = results.initInfo();
     info.setAccel("local");
@@ -65,7 +69,7 @@ class FakeVm final : public rpc::Vm::Server {
   }
 
   kj::Promise<void> consoleTail(ConsoleTailContext context) override {
-    context.getResults().setText(as_data(std::string("console of ") + name_));
+    context.getResults(kResultsSize).setText(as_data(std::string("console of ") + name_));
     return kj::READY_NOW;
   }
 
@@ -81,7 +85,7 @@ class FakeSession final : public rpc::Session::Server {
 
   kj::Promise<void> hello(HelloContext context) override {
     record_.runner_version = context.getParams().getRunnerVersion();
-    auto results = context.getResults();
+    auto results = context.getResults(kResultsSize);
     results.setSupervisorVersion(script_.supervisor_version);
     auto job = results.initJob();
     job.setDisplayPath("tests/e2e.test.lua");
@@ -96,7 +100,7 @@ class FakeSession final : public rpc::Session::Server {
     const std::string name = context.getParams().getName();
     const auto it = script_.modules.find(name);
     if (it == script_.modules.end()) return refused("no module named `" + name + "`");
-    auto results = context.getResults();
+    auto results = context.getResults(kResultsSize);
     results.setChunkName("@tests/" + name + ".lua");
     results.setSource(as_data(it->second));
     return kj::READY_NOW;
@@ -108,7 +112,7 @@ class FakeSession final : public rpc::Session::Server {
     const std::string profile = params.getProfile();
     if (profile != "peios") return refused("no profile named `" + profile + "`");
     record_.vm_events.push_back("create " + name + " " + profile);
-    context.getResults().setVm(kj::heap<FakeVm>(name, record_));
+    context.getResults(kResultsSize).setVm(kj::heap<FakeVm>(name, record_));
     return kj::READY_NOW;
   }
 

@@ -88,11 +88,17 @@ RunnerRun run_runner(const SessionScript& script, int limit_seconds = 30) {
   return run;
 }
 
+// The runner refuses to start unless it can drop every capability, which
+// takes the privileges the supervisor has.
+#define SKIP_UNLESS_ROOT() \
+  if (geteuid() != 0) GTEST_SKIP() << "provium-runner needs a privileged parent to apply its sandbox"
+
 bool contains(const std::vector<std::string>& items, const std::string& wanted) {
   return std::find(items.begin(), items.end(), wanted) != items.end();
 }
 
 TEST(RunnerProcess, RunsAFileEndToEnd) {
+  SKIP_UNLESS_ROOT();
   SessionScript script;
   script.modules["helpers"] = "return {double = function(x) return 2 * x end}";
   script.source = R"lua(
@@ -152,6 +158,7 @@ end)
 }
 
 TEST(RunnerProcess, ChunkErrorsAreReported) {
+  SKIP_UNLESS_ROOT();
   SessionScript script;
   script.source = "test('never runs', function() end)\nthis_function_does_not_exist()\n";
   const RunnerRun run = run_runner(script);
@@ -163,6 +170,7 @@ TEST(RunnerProcess, ChunkErrorsAreReported) {
 }
 
 TEST(RunnerProcess, RefusesAnotherProtocolVersion) {
+  SKIP_UNLESS_ROOT();
   SessionScript script;
   script.supervisor_version = 99;
   script.source = "test('x', function() end)";
@@ -182,6 +190,7 @@ struct HookCase {
 class RunnerHooks : public ::testing::TestWithParam<HookCase> {};
 
 TEST_P(RunnerHooks, CrashTheRunnerAsDocumented) {
+  SKIP_UNLESS_ROOT();
   SessionScript script;
   script.test_hooks = true;
   script.source = std::string("test('before', function() end)\ntest('crash', function(t) _provium_test_hooks.") +
@@ -204,6 +213,7 @@ INSTANTIATE_TEST_SUITE_P(Hooks, RunnerHooks,
                                            HookCase{"forbidden_socket()", false, SIGSYS}));
 
 TEST(RunnerProcess, HangIsNotStoppedByTheTestDeadline) {
+  SKIP_UNLESS_ROOT();
   SessionScript script;
   script.test_hooks = true;
   script.source = "test('hangs', {timeout = 0.1}, function(t) _provium_test_hooks.hang() end)\n";

@@ -1,0 +1,161 @@
+#include "file_runner.h"
+
+#include "command_result_binding.h"
+#include "deadline_hook.h"
+#include "framework_binding.h"
+#include "json_binding.h"
+#include "lab.h"
+#include "lab_binding.h"
+#include "lua_guard.h"
+#include "lua_state.h"
+#include "require_binding.h"
+#include "safe_stdlib.h"
+#include "stdio_write.h"
+#include "test_clock.h"
+#include "test_hooks.h"
+#include "vm_binding.h"
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace provium::runner {
+namespace {
+
+class FileRun {
+ public:
+  FileRun(const FileJob& job, SupervisorLink& link, const FileRunnerOptions& options)
+      : job_(job), link_(link), lab_(link, clock_), state_(options.lua_memory_cap) {}
+
+  FileOutcome run() {
+    FileOutcome outcome;
+    if (auto error = set_up_state()) {
+      outcome.has_chunk_error = true;
+      outcome.chunk_error = "internal error preparing the Lua state: " + *error;
+      return outcome;
+    }
+    if (auto error = run_chunk()) {
+      outcome.has_chunk_error = true;
+      outcome.chunk_error = *error;
+      log_errors(lab_.close_all());
+      return outcome;
+    }
+    int count = 0;
+    if (auto error = run_protected(L(), [&](lua_State* S) { count = registered_test_count(S); })) {
+      outcome.has_chunk_error = true;
+      outcome.chunk_error = *error;
+    }
+    for (int index = 1; index <= count; ++index) outcome.tests.push_back(run_test(index));
+    log_errors(lab_.close_all());
+    return outcome;
+  }
+
+ private:
+  lua_State* L() const { return state_.get(); }
+
+  std::optional<std::string> set_up_state() {
+    return run_protected(L(), [&](lua_State* S) {
+      open_safe_stdlib(S);
+      register_vm_type(S);
+      register_command_result_type(S);
+      install_json_global(S);
+      install_framework(S, clock_, job_.filter);
+      install_provium_global(S, lab_);
+      install_require_global(S, link_);
+      if (job_.test_hooks) install_test_hooks(S);
+      install_deadline_hook(S, clock_);
+    });
+  }
+
+  std::optional<std::string> run_chunk() {
+    if (luaL_loadbufferx(L(), job_.source.data(), job_.source.size(), job_.chunk_name.c_str(), "t") != LUA_OK) {
+      std::string message = describe_error_value(L(), -1);
+      lua_pop(L(), 1);
+      return message;
+    }
+    if (lua_pcall(L(), 0, 0, 0) != LUA_OK) {
+      std::string message = describe_error_value(L(), -1);
+      lua_pop(L(), 1);
+      return message;
+    }
+    return std::nullopt;
+  }
+
+  // Anything that goes wrong around (not inside) a test body is that
+  // test's failure, never a crash of the whole file.
+  TestOutcome failed(const std::string& name, const std::string& message) {
+    TestOutcome outcome{name, TestStatus::failed, message, {}, 0};
+    link_.test_finished(outcome);
+    return outcome;
+  }
+
+  TestOutcome run_test(int index) {
+    std::string name;
+    std::optional<std::string> skip;
+    std::optional<Millis> timeout;
+    if (auto error = run_protected(L(), [&](lua_State* S) {
+          name = registered_test_name(S, index);
+          skip = registered_test_skip_reason(S, index);
+          timeout = registered_test_timeout(S, index);
+        })) {
+      return failed(name, *error);
+    }
+    if (skip) {
+      // Filtered and declaratively skipped tests never start.
+      TestOutcome outcome{name, TestStatus::skipped, *skip, {}, 0};
+      link_.test_finished(outcome);
+      return outcome;
+    }
+    if (!timeout) timeout = lab_.default_timeout();
+    // Zero means no limit, like --timeout 0 for a whole file.
+    if (timeout && timeout->count() == 0) timeout.reset();
+
+    link_.test_started(name);
+    const auto started = SteadyClock::now();
+    lab_.enter_test_scope();
+    clock_.start(timeout);
+    BodyResult body;
+    if (auto error = run_protected(L(), [&](lua_State* S) { body = run_registered_test(S, index); })) {
+      body = BodyResult{TestStatus::failed, *error, {}, {}};
+    }
+    clock_.stop();
+    reset_deadline_hook(L());
+    log_errors(lab_.leave_test_scope());
+    if (clock_.fired()) {
+      // The watchdog semantics: a timed-out test takes the file's lab down.
+      body.status = TestStatus::failed;
+      body.message = clock_.message();
+      log_errors(lab_.close_all());
+    }
+    if (body.status == TestStatus::failed && !body.failure_with_position.empty()) {
+      log_to_stderr("test `" + name + "` failed at " + body.failure_with_position);
+    }
+    TestOutcome outcome{name, body.status, body.status == TestStatus::passed ? "" : body.message,
+                        std::move(body.log),
+                        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                       SteadyClock::now() - started)
+                                                       .count())};
+    link_.test_finished(outcome);
+    return outcome;
+  }
+
+  static void log_errors(const std::vector<std::string>& errors) {
+    for (const auto& error : errors) log_to_stderr("while closing VMs: " + error);
+  }
+
+  const FileJob& job_;
+  SupervisorLink& link_;
+  // Destroyed in reverse: the Lua state goes first, while the lab and the
+  // clock its closures point at still exist.
+  TestClock clock_;
+  Lab lab_;
+  LuaState state_;
+};
+
+}  // namespace
+
+FileOutcome run_test_file(const FileJob& job, SupervisorLink& link, const FileRunnerOptions& options) {
+  return FileRun(job, link, options).run();
+}
+
+}  // namespace provium::runner

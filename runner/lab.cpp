@@ -1,0 +1,68 @@
+#include "lab.h"
+
+#include <stdexcept>
+
+namespace provium::runner {
+
+std::shared_ptr<Vm> Lab::find_in(const Scope& scope, const std::string& name) {
+  for (const auto& vm : scope) {
+    if (vm->name() == name) return vm;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<Vm> Lab::find_vm(const std::string& name) const {
+  if (test_scope_) {
+    if (auto vm = find_in(*test_scope_, name)) return vm;
+  }
+  return find_in(file_scope_, name);
+}
+
+std::shared_ptr<Vm> Lab::create_vm(const std::string& name, const std::string& profile, const VmSpec& spec) {
+  Scope& scope = test_scope_ ? *test_scope_ : file_scope_;
+  if (find_in(scope, name)) {
+    throw std::runtime_error("provium:vm: a VM named `" + name + "` already exists in this scope; use provium:vm(\"" +
+                             name + "\") to look it up");
+  }
+  // A test-scope VM silently hiding a file-scope one is almost always a
+  // mistake, so it is refused rather than shadowed.
+  if (test_scope_ && find_in(file_scope_, name)) {
+    throw std::runtime_error("provium:vm: `" + name + "`: name already declared at parent scope (lab `provium`). " +
+                             "Pick a different name, or use provium:vm(\"" + name + "\") to reuse it.");
+  }
+  std::unique_ptr<VmBackend> backend;
+  try {
+    backend = link_.create_vm(name, profile, spec);
+  } catch (const std::exception& error) {
+    throw std::runtime_error("provium:vm: cannot create `" + name + "` (profile `" + profile + "`): " + error.what());
+  }
+  auto vm = std::make_shared<Vm>(name, profile, spec, std::move(backend), clock_);
+  scope.push_back(vm);
+  return vm;
+}
+
+void Lab::enter_test_scope() { test_scope_.emplace(); }
+
+std::vector<std::string> Lab::close_scope(Scope& scope) {
+  std::vector<std::string> errors;
+  for (auto it = scope.rbegin(); it != scope.rend(); ++it) {
+    if (auto error = (*it)->close()) errors.push_back(*error);
+  }
+  return errors;
+}
+
+std::vector<std::string> Lab::leave_test_scope() {
+  std::vector<std::string> errors;
+  if (test_scope_) errors = close_scope(*test_scope_);
+  test_scope_.reset();
+  return errors;
+}
+
+std::vector<std::string> Lab::close_all() {
+  std::vector<std::string> errors;
+  if (test_scope_) errors = close_scope(*test_scope_);
+  for (auto& error : close_scope(file_scope_)) errors.push_back(std::move(error));
+  return errors;
+}
+
+}  // namespace provium::runner

@@ -1,0 +1,63 @@
+#include "rpc_session.h"
+
+#include "rpc_convert.h"
+#include "rpc_vm_backend.h"
+#include "rpc_wait.h"
+
+#include <stdexcept>
+
+namespace provium::runner {
+
+RpcSession::RpcSession(wire::runner::Session::Client session, kj::WaitScope& wait_scope, kj::Timer& timer)
+    : session_(kj::mv(session)), wait_scope_(wait_scope), timer_(timer) {}
+
+FileJob RpcSession::hello() {
+  auto request = session_.helloRequest();
+  request.setRunnerVersion(wire::runner::PROTOCOL_VERSION);
+  auto response = wait_rpc(request.send(), wait_scope_, "Session.hello");
+  if (response.getSupervisorVersion() != wire::runner::PROTOCOL_VERSION) {
+    throw std::runtime_error("protocol mismatch: the supervisor speaks runner protocol " +
+                             std::to_string(response.getSupervisorVersion()) + ", this runner speaks " +
+                             std::to_string(wire::runner::PROTOCOL_VERSION));
+  }
+  return file_job_from_wire(response.getJob());
+}
+
+void RpcSession::finish(const FileOutcome& outcome) {
+  auto request = session_.finishRequest();
+  file_outcome_to_wire(outcome, request.initOutcome());
+  wait_rpc(request.send().ignoreResult(), wait_scope_, "Session.finish");
+}
+
+ModuleSource RpcSession::load_module(const std::string& name) {
+  auto request = session_.loadModuleRequest();
+  request.setName(name);
+  auto response = wait_rpc(request.send(), wait_scope_);
+  auto source = response.getSource();
+  return ModuleSource{response.getChunkName(),
+                      std::string(reinterpret_cast<const char*>(source.begin()), source.size())};
+}
+
+std::unique_ptr<VmBackend> RpcSession::create_vm(const std::string& name, const std::string& profile,
+                                                 const VmSpec& spec) {
+  auto request = session_.createVmRequest();
+  request.setName(name);
+  request.setProfile(profile);
+  vm_spec_to_wire(spec, request.initOptions());
+  auto response = wait_rpc(request.send(), wait_scope_);
+  return std::make_unique<RpcVmBackend>(response.getVm(), wait_scope_, timer_);
+}
+
+void RpcSession::test_started(const std::string& name) {
+  auto request = session_.testStartedRequest();
+  request.setName(wire_text(name));
+  wait_rpc(request.send().ignoreResult(), wait_scope_, "Session.testStarted");
+}
+
+void RpcSession::test_finished(const TestOutcome& outcome) {
+  auto request = session_.testFinishedRequest();
+  test_outcome_to_wire(outcome, request.initOutcome());
+  wait_rpc(request.send().ignoreResult(), wait_scope_, "Session.testFinished");
+}
+
+}  // namespace provium::runner

@@ -1,0 +1,33 @@
+// A VM held by the supervisor, driven over wire::runner::Vm.
+#pragma once
+
+#include "supervisor_link.h"
+
+#include <runner.capnp.h>
+
+#include <kj/async.h>
+#include <kj/timer.h>
+
+namespace provium::runner {
+
+class RpcVmBackend final : public VmBackend {
+ public:
+  RpcVmBackend(wire::runner::Vm::Client vm, kj::WaitScope& wait_scope, kj::Timer& timer)
+      : vm_(kj::mv(vm)), wait_scope_(wait_scope), timer_(timer) {}
+  // Cap'n Proto clients may throw from their destructors; we do not let them.
+  ~RpcVmBackend() noexcept override = default;
+
+  // The agent fd arrives attached to the returned AgentChannel capability
+  // (Capability::Client::getFd()); we keep our own dup of it, since the
+  // RPC system closes its copy when the capability is released.
+  BootedVm boot(const VmSpec& spec, Deadline deadline) override;
+  void shutdown() override;
+  std::string console_tail(std::uint32_t max_bytes) override;
+
+ private:
+  wire::runner::Vm::Client vm_;
+  kj::WaitScope& wait_scope_;
+  kj::Timer& timer_;
+};
+
+}  // namespace provium::runner

@@ -1,0 +1,178 @@
+#include "vm.h"
+
+#include <agent.capnp.h>
+
+#include <stdexcept>
+#include <utility>
+
+namespace provium::runner {
+namespace {
+
+constexpr std::uint32_t kNewFileMode = 0644;
+
+std::string quoted(const std::string& text) { return "`" + text + "`"; }
+
+}  // namespace
+
+const char* to_string(VmState state) {
+  switch (state) {
+    case VmState::created: return "created";
+    case VmState::booted: return "booted";
+    case VmState::shutdown: return "shutdown";
+    case VmState::dead: return "dead";
+  }
+  return "unknown";
+}
+
+Vm::Vm(std::string name, std::string profile, VmSpec creation_spec, std::unique_ptr<VmBackend> backend,
+       TestClock& clock)
+    : name_(std::move(name)),
+      profile_(std::move(profile)),
+      creation_spec_(std::move(creation_spec)),
+      backend_(std::move(backend)),
+      clock_(clock) {}
+
+std::string Vm::prefix(const std::string& op) const { return "vm " + quoted(name_) + ": " + op + ": "; }
+
+std::optional<std::uint32_t> Vm::cid() const {
+  if (!info_ || info_->cid == 0) return std::nullopt;
+  return info_->cid;
+}
+
+std::string Vm::console_excerpt() {
+  std::string tail;
+  try {
+    tail = backend_->console_tail(kConsoleExcerptBytes);
+  } catch (const std::exception& error) {
+    return "\n(console output unavailable: " + std::string(error.what()) + ")";
+  }
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+  if (tail.empty()) return "\n(no console output)";
+  return "\n--- last console output of vm " + quoted(name_) + " ---\n" + tail;
+}
+
+void Vm::mark_dead() {
+  state_ = VmState::dead;
+  agent_.reset();
+}
+
+std::string Vm::boot_failure(const std::string& reason) {
+  mark_dead();
+  return "vm " + quoted(name_) + ": boot failed: " + reason + console_excerpt();
+}
+
+void Vm::require_booted(const std::string& op) const {
+  if (state_ == VmState::booted) return;
+  std::string message = prefix(op) + "VM is " + quoted(to_string(state_));
+  if (state_ == VmState::created) message += ", boot it first";
+  if (state_ == VmState::dead) message += " (its guest died earlier)";
+  throw std::runtime_error(message);
+}
+
+void Vm::boot(const VmSpec& overrides) {
+  if (state_ != VmState::created) {
+    throw std::runtime_error(prefix("boot") + "VM is " + quoted(to_string(state_)) +
+                             (state_ == VmState::booted ? ", already booted" : ", it cannot boot again"));
+  }
+  const VmSpec spec = merge_vm_specs(creation_spec_, overrides);
+  BootedVm booted;
+  try {
+    booted = backend_->boot(spec, clock_.deadline());
+  } catch (const DeadlineExceeded&) {
+    mark_dead();
+    clock_.fire();
+  } catch (const std::exception& error) {
+    throw std::runtime_error(boot_failure(error.what()));
+  }
+  info_ = booted.info;
+  agent_ = std::make_unique<AgentClient>(std::move(booted.agent_fd));
+  const Deadline hello_deadline = Deadline::after(kAgentHelloTimeout).earliest(clock_.deadline());
+  AgentHello hello;
+  try {
+    hello = agent_->hello(wire::agent::PROTOCOL_VERSION, hello_deadline);
+  } catch (const AgentError& error) {
+    if (error.kind() == AgentError::Kind::timeout && clock_.note_if_expired()) {
+      mark_dead();
+      clock_.fire();
+    }
+    switch (error.kind()) {
+      case AgentError::Kind::closed:
+        throw std::runtime_error(boot_failure("the agent channel closed before the agent said hello"));
+      case AgentError::Kind::timeout:
+        throw std::runtime_error(boot_failure("no hello from the agent within " +
+                                              std::to_string(kAgentHelloTimeout.count()) + "s"));
+      case AgentError::Kind::protocol:
+        throw std::runtime_error(boot_failure(std::string("agent protocol error: ") + error.what()));
+      case AgentError::Kind::remote:
+        throw std::runtime_error(boot_failure(std::string("the agent refused hello: ") + error.what()));
+    }
+  }
+  if (hello.protocol_version != wire::agent::PROTOCOL_VERSION) {
+    throw std::runtime_error(boot_failure("the agent speaks protocol " + std::to_string(hello.protocol_version) +
+                                          ", this runner speaks " + std::to_string(wire::agent::PROTOCOL_VERSION)));
+  }
+  state_ = VmState::booted;
+}
+
+template <typename Call>
+auto Vm::agent_call(const std::string& op, Call&& call) {
+  require_booted(op);
+  try {
+    return call(*agent_, clock_.deadline());
+  } catch (const AgentError& error) {
+    switch (error.kind()) {
+      case AgentError::Kind::remote:
+        throw std::runtime_error(prefix(op) + error.what());
+      case AgentError::Kind::timeout:
+        if (clock_.note_if_expired()) clock_.fire();
+        throw std::runtime_error(prefix(op) + error.what());
+      case AgentError::Kind::closed: {
+        mark_dead();
+        throw std::runtime_error(prefix(op) + "the guest died (agent channel closed)" + console_excerpt());
+      }
+      case AgentError::Kind::protocol: {
+        mark_dead();
+        throw std::runtime_error(prefix(op) + "agent protocol error, treating the guest as dead: " + error.what() +
+                                 console_excerpt());
+      }
+    }
+    throw;
+  }
+}
+
+CommandResult Vm::run(const GuestCommand& command) {
+  return agent_call("run", [&](AgentClient& agent, Deadline deadline) { return agent.run(command, deadline); });
+}
+
+std::string Vm::read_file(const std::string& path) {
+  return agent_call("read_file " + quoted(path),
+                    [&](AgentClient& agent, Deadline deadline) { return agent.read_file(path, deadline); });
+}
+
+void Vm::write_file(const std::string& path, std::string_view data) {
+  agent_call("write_file " + quoted(path), [&](AgentClient& agent, Deadline deadline) {
+    agent.write_file(path, data, kNewFileMode, deadline);
+  });
+}
+
+void Vm::shutdown() {
+  if (state_ == VmState::shutdown) return;
+  agent_.reset();
+  state_ = VmState::shutdown;
+  try {
+    backend_->shutdown();
+  } catch (const std::exception& error) {
+    throw std::runtime_error(prefix("shutdown") + error.what());
+  }
+}
+
+std::optional<std::string> Vm::close() noexcept {
+  try {
+    shutdown();
+  } catch (const std::exception& error) {
+    return std::string(error.what());
+  }
+  return std::nullopt;
+}
+
+}  // namespace provium::runner
