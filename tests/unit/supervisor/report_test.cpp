@@ -89,7 +89,8 @@ TEST(JsonReport, DocumentedSchemaPlusStatusAndError) {
   EXPECT_EQ(json["status"], "failed");
   EXPECT_TRUE(json["error"].is_null());
   ASSERT_EQ(json["tests"].size(), 3u);
-  EXPECT_EQ(json["tests"][0], nlohmann::json::parse(R"({"name":"a","status":"passed","message":null,"log":[]})"));
+  EXPECT_EQ(json["tests"][0],
+            nlohmann::json::parse(R"({"name":"a","status":"passed","message":null,"log":[],"duration_ms":0.0})"));
   EXPECT_EQ(json["tests"][1]["status"], "failed");
   EXPECT_EQ(json["tests"][1]["log"], nlohmann::json::parse(R"(["line 1","line 2"])"));
   EXPECT_EQ(line.rfind(R"({"path":"tests/networking/partition.test.lua","timeout":"in_time","passed":false,)", 0), 0u);
