@@ -174,6 +174,61 @@ def check_config_errors():
     record("a bad --timeout exits 2 naming the input", ok, f"exit={proc.returncode} {proc.stderr!r}")
 
 
+def newc_entries(data):
+    """Parses an uncompressed newc cpio into (name, mode, body) tuples."""
+    entries, offset = [], 0
+    while True:
+        header = data[offset:offset + 110]
+        fields = [int(header[6 + 8 * i:14 + 8 * i], 16) for i in range(13)]
+        mode, filesize, namesize = fields[1], fields[6], fields[11]
+        name_start = offset + 110
+        name = data[name_start:name_start + namesize - 1].decode()
+        body_start = (name_start + namesize + 3) & ~3
+        body = data[body_start:body_start + filesize]
+        offset = (body_start + filesize + 3) & ~3
+        if name == "TRAILER!!!":
+            return entries
+        entries.append((name, mode, body))
+
+
+def newc_archive(entries):
+    out = bytearray()
+    for index, (name, mode, body) in enumerate(entries + [("TRAILER!!!", 0, b"")]):
+        encoded = name.encode() + b"\0"
+        fields = [index + 1, mode, 0, 0, 1, 0, len(body), 0, 0, 0, 0, len(encoded), 0]
+        out += b"070701" + b"".join(b"%08X" % f for f in fields) + encoded
+        out += b"\0" * (-len(out) % 4) + body
+        out += b"\0" * (-len(out) % 4)
+    return bytes(out)
+
+
+def check_user_initrd():
+    """A profile with the user's own gzip initrd: the agent is appended and the user's /init keeps PID 1."""
+    import gzip
+    guest = ROOT / "build" / "guest"
+    entries = [e for e in newc_entries((guest / "initramfs.cpio").read_bytes()) if e[0] != "init"]
+    user_init = b"#!/bin/sh\necho ran > /run/user-init-ran\nwhile true; do sleep 3600; done\n"
+    entries.append(("init", 0o100755, user_init))
+    with tempfile.TemporaryDirectory(prefix="provium-case-") as tmp:
+        initrd = Path(tmp) / "user-initrd.cpio.gz"
+        initrd.write_bytes(gzip.compress(newc_archive(entries)))
+        (Path(tmp) / "provium.toml").write_text(
+            f'[profiles.mine]\nkernel = "{guest / "vmlinux"}"\ninitrd = "{initrd}"\n'
+            f'cmdline = "{(guest / "cmdline").read_text().strip()}"\n')
+        (Path(tmp) / "mine.test.lua").write_text(
+            'test("the user init runs as PID 1 beside the agent", function(t)\n'
+            '  local vm = provium:vm("u", "mine"):boot()\n'
+            '  t:assert_eq(vm:run("cat /proc/1/cmdline | tr \'\\\\0\' \' \'").stdout, "/bin/sh /init ")\n'
+            '  t:assert_eq(vm:read_file("/run/user-init-ran"), "ran\\n")\n'
+            'end)\n')
+        proc, leftovers = run_provium(["--config", str(Path(tmp) / "provium.toml"), "--json",
+                                       str(Path(tmp) / "mine.test.lua")])
+        objects = [json.loads(l) for l in proc.stdout.splitlines() if l.startswith("{")]
+        ok = proc.returncode == 0 and len(objects) == 1 and objects[0]["passed"] and not leftovers
+        record("a user's own gzip initrd gets the agent appended and keeps its /init", ok,
+               f"exit={proc.returncode} out={proc.stdout[-600:]!r} err={proc.stderr[-400:]!r} leftovers={leftovers}")
+
+
 def check_interrupt():
     """Ctrl-C while a guest is running leaves nothing behind."""
     with tempfile.TemporaryDirectory(prefix="provium-case-") as tmp:
@@ -216,6 +271,7 @@ def main():
     if not only:
         check_run_goes_on(specs)
         check_config_errors()
+        check_user_initrd()
         check_interrupt()
     passed = sum(1 for _, ok, _ in results if ok)
     print(f"cases: {passed} passed, {len(results) - passed} failed")
