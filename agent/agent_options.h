@@ -3,6 +3,9 @@
 // ignored there instead of being fatal.
 #pragma once
 
+#include "worker_credentials.h"
+
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -13,6 +16,10 @@ struct AgentOptions {
   // tests); otherwise the virtio-serial port named `port_name` is used.
   std::optional<int> connect_fd;
   std::string port_name = "agent";
+  // --worker N (with --worker-uid, --worker-gid, --worker-groups): this
+  // process is worker N, started by a main agent (see worker_link.cpp).
+  std::optional<std::uint32_t> worker_id;
+  WorkerCredentials worker_credentials;
   bool show_version = false;
   bool show_help = false;
   std::string error;  // non-empty: the arguments were not understood
@@ -23,6 +30,8 @@ AgentOptions parse_agent_options(int argc, char** argv);
 inline constexpr const char* kAgentUsage =
     "usage: provium-agent [--connect-fd N] [--port-name NAME] [--version]\n"
     "  --connect-fd N     serve the host over the already-open socket N\n"
-    "  --port-name NAME   virtio-serial port to use (default: agent)\n";
+    "  --port-name NAME   virtio-serial port to use (default: agent)\n"
+    "  --worker N --worker-uid U --worker-gid G --worker-groups G1,G2,...\n"
+    "                     serve as worker N of a main agent (which starts these)\n";
 
 }  // namespace provium::agent

@@ -4,8 +4,8 @@
 #include "file_transfer.h"
 #include "frame.h"
 #include "log.h"
-#include "process_spawn.h"
 #include "responses.h"
+#include "wire_values.h"
 
 #include <capnp/serialize.h>
 #include <kj/exception.h>
@@ -23,30 +23,6 @@ namespace {
 
 // How long a powerOff waits for its `done` to reach a host that stopped reading.
 constexpr std::chrono::milliseconds kPowerOffFlushLimit{2000};
-constexpr mode_t kDefaultFileMode = 0644;
-
-std::string text(capnp::Text::Reader value) { return std::string(value.cStr(), value.size()); }
-
-std::vector<std::byte> bytes_of(capnp::Data::Reader data) {
-  auto begin = reinterpret_cast<const std::byte*>(data.begin());
-  return std::vector<std::byte>(begin, begin + data.size());
-}
-
-SpawnRequest spawn_request_from(wire::RunRequest::Reader run) {
-  SpawnRequest request;
-  for (auto arg : run.getArgv()) request.argv.push_back(text(arg));
-  std::vector<std::string> overrides;
-  for (auto variable : run.getEnv()) {
-    const std::string name = text(variable.getName());
-    if (name.empty() || name.find('=') != std::string::npos) {
-      throw std::system_error(EINVAL, std::generic_category(), "run: bad environment variable name `" + name + "`");
-    }
-    overrides.push_back(name + "=" + text(variable.getValue()));
-  }
-  request.environment = merge_environment(environ, run.getEnvClear(), overrides);
-  request.cwd = text(run.getCwd());
-  return request;
-}
 
 }  // namespace
 
@@ -64,8 +40,25 @@ AgentSession::AgentSession(EventLoop& loop, ChildReaper& reaper, UniqueFd channe
                        [this] {
                          if (powering_off_) complete_power_off();
                        },
+                   .on_room = [this] { on_room(); },
                }),
-      power_off_deadline_(loop) {}
+      retirement_(loop, reaper),
+      power_off_deadline_(loop) {
+  start_host_session();
+}
+
+void AgentSession::start_host_session() {
+  // Drop the old session first: its processes die and its workers are told to
+  // stop before anything of the next one exists.
+  host_.reset();
+  auto send_to_host = [this](OutboundFrame frame) { send(std::move(frame)); };
+  host_ = std::make_unique<HostSession>(loop_, reaper_, retirement_, channel_, send_to_host, !is_worker());
+}
+
+void AgentSession::on_room() {
+  host_->streams.resume_all();
+  if (host_->workers) host_->workers->resume_all();
+}
 
 void AgentSession::send(OutboundFrame frame) { channel_.send(std::move(frame)); }
 
@@ -75,6 +68,9 @@ void AgentSession::on_garbage(const std::string& reason) {
 
 void AgentSession::on_disconnected() {
   ++connection_epoch_;
+  // Not now: a write deep inside a stream or a worker link may have noticed
+  // the loss, and their callbacks are still on the stack.
+  loop_.defer([this] { start_host_session(); });
   if (powering_off_) {
     complete_power_off();
     return;
@@ -86,50 +82,31 @@ void AgentSession::on_disconnected() {
 
 void AgentSession::on_frame(kj::Array<capnp::word> body) {
   std::uint64_t id = 0;
+  bool answered = true;  // streamCredit never is, not even with an error
   try {
-    capnp::FlatArrayMessageReader message(body, frame::reader_options());
-    auto request = message.getRoot<wire::Request>();
-    id = request.getId();
-    dispatch(id, request);
+    std::uint32_t worker = 0;
+    {
+      capnp::FlatArrayMessageReader message(body, frame::reader_options());
+      auto request = message.getRoot<wire::Request>();
+      id = request.getId();
+      answered = request.which() != wire::Request::STREAM_CREDIT;
+      // In a worker the field only says how the request got here.
+      worker = is_worker() ? 0 : request.getWorker();
+      if (worker == 0) {
+        dispatch(id, request);
+        return;
+      }
+    }
+    // Passed on as it came; the reader above is gone, the body is not.
+    workers("request for a worker").forward(worker, id, answered, std::move(body));
   } catch (const std::system_error& e) {
-    send(error_response(id, e.code().value(), e.what()));
+    if (answered) send(error_response(id, e.code().value(), e.what()));
   } catch (const kj::Exception& e) {
     // Malformed Cap'n Proto (bad pointers, limits): answer and keep serving.
     send(error_response(id, 0, std::string("malformed request: ") + e.getDescription().cStr()));
   } catch (const std::exception& e) {
-    send(error_response(id, 0, std::string("request failed: ") + e.what()));
+    if (answered) send(error_response(id, 0, std::string("request failed: ") + e.what()));
   }
-}
-
-void AgentSession::dispatch(std::uint64_t id, wire::Request::Reader request) {
-  switch (request.which()) {
-    case wire::Request::HELLO:
-      handle_hello(id, request.getHello().getProtocolVersion());
-      return;
-    case wire::Request::PING:
-      send(pong_response(id));
-      return;
-    case wire::Request::RUN:
-      start_run(id, request.getRun());
-      return;
-    case wire::Request::READ_FILE:
-      send(data_response(id, read_whole_file(text(request.getReadFile().getPath()), kMaxDataResponseBytes)));
-      return;
-    case wire::Request::WRITE_FILE: {
-      auto write = request.getWriteFile();
-      const mode_t mode = write.getMode() == 0 ? kDefaultFileMode : static_cast<mode_t>(write.getMode() & 07777);
-      auto data = write.getData();
-      write_whole_file(text(write.getPath()), data.begin(), data.size(), mode);
-      send(done_response(id));
-      return;
-    }
-    case wire::Request::POWER_OFF:
-      begin_power_off(id);
-      return;
-  }
-  send(error_response(id, ENOSYS,
-                      "unsupported request (union tag " + std::to_string(static_cast<int>(request.which())) +
-                          "); agent speaks protocol version " + std::to_string(wire::PROTOCOL_VERSION)));
 }
 
 void AgentSession::handle_hello(std::uint64_t id, std::uint32_t host_version) {
@@ -138,6 +115,7 @@ void AgentSession::handle_hello(std::uint64_t id, std::uint32_t host_version) {
   // for the previous host are cut off.
   ++connection_epoch_;
   channel_.drop_unstarted_frames();
+  start_host_session();
   if (host_version != wire::PROTOCOL_VERSION) {
     send(error_response(id, 0,
                         "protocol mismatch: host speaks version " + std::to_string(host_version) +
@@ -167,6 +145,11 @@ void AgentSession::start_run(std::uint64_t id, wire::RunRequest::Reader run) {
 }
 
 void AgentSession::begin_power_off(std::uint64_t id) {
+  if (is_worker()) {
+    throw std::system_error(ENOTSUP, std::generic_category(),
+                            "powerOff: worker " + std::to_string(options_.worker_id) +
+                                " cannot power the guest off; send it to the main agent (worker 0)");
+  }
   if (powering_off_) {
     send(done_response(id));
     return;

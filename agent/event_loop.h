@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -75,6 +76,20 @@ class EventLoop {
   std::unordered_map<std::uint64_t, Callback> callbacks_;
   std::vector<std::function<void()>> deferred_;
   bool running_ = false;
+};
+
+// Lets work an object deferred notice that the object is gone by then (a
+// host session that was reset in the same batch of events, say).
+class Liveness {
+ public:
+  std::function<void()> guard(std::function<void()> task) const {
+    return [alive = std::weak_ptr<const bool>(alive_), task = std::move(task)] {
+      if (!alive.expired()) task();
+    };
+  }
+
+ private:
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
 };
 
 }  // namespace provium::agent

@@ -46,7 +46,7 @@ std::vector<std::byte> read_whole_file(const std::string& path, std::size_t limi
     if (data.size() > limit) {
       throw std::system_error(EFBIG, std::generic_category(),
                               "read `" + path + "`: larger than the " + std::to_string(limit) +
-                                  "-byte limit of one response");
+                                  "-byte limit of one response (stream it with readFileStream)");
     }
   }
   return data;

@@ -33,6 +33,8 @@ FrameChannel::FrameChannel(EventLoop& loop, UniqueFd fd, Kind kind, Handlers han
 
 void FrameChannel::send(OutboundFrame frame) {
   if (!connected_) return;
+  queued_bytes_ += frame.remaining_bytes();
+  if (queued_bytes_ >= kCongestedBytes) congested_ = true;
   outbound_.push_back(std::move(frame));
   // Try at once: most responses are small and the fd is usually writable,
   // which saves an epoll round trip per response.
@@ -43,7 +45,23 @@ void FrameChannel::drop_unstarted_frames() {
   if (outbound_.empty()) return;
   const bool front_started = outbound_.front().remaining_bytes() < outbound_.front().total_bytes();
   outbound_.erase(outbound_.begin() + (front_started ? 1 : 0), outbound_.end());
+  queued_bytes_ = outbound_.empty() ? 0 : outbound_.front().remaining_bytes();
+  note_written(0);
   update_interest();
+}
+
+void FrameChannel::set_reading(bool reading) {
+  if (reading_ == reading) return;
+  reading_ = reading;
+  update_interest();
+}
+
+void FrameChannel::note_written(std::size_t bytes) {
+  queued_bytes_ -= std::min(bytes, queued_bytes_);
+  if (congested_ && queued_bytes_ <= kRoomBytes) {
+    congested_ = false;
+    if (handlers_.on_room) handlers_.on_room();
+  }
 }
 
 void FrameChannel::on_events(std::uint32_t events) {
@@ -57,7 +75,8 @@ void FrameChannel::read_available() {
   const ssize_t got = ::read(fd_.get(), read_buffer_.data(), read_buffer_.size());
   if (got < 0) {
     if (errno == EAGAIN || errno == EINTR) return;
-    log_errno("read from host channel", errno);
+    // A reset is just the peer going away with our last frame unread.
+    if (errno != ECONNRESET) log_errno("read from the channel", errno);
     lose_connection();
     return;
   }
@@ -96,11 +115,12 @@ void FrameChannel::write_pending() {
     if (wrote < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
-      if (errno != EPIPE && errno != ECONNRESET) log_errno("write to host channel", errno);
+      if (errno != EPIPE && errno != ECONNRESET) log_errno("write to the channel", errno);
       lose_connection();
       return;
     }
     auto written = static_cast<std::size_t>(wrote);
+    note_written(written);
     while (written > 0) {
       OutboundFrame& front = outbound_.front();
       const std::size_t step = std::min(written, front.remaining_bytes());
@@ -115,13 +135,18 @@ void FrameChannel::write_pending() {
 
 void FrameChannel::update_interest() {
   if (!connected_) return;
-  watch_.set_events(outbound_.empty() ? EPOLLIN : (EPOLLIN | EPOLLOUT));
+  // Paused input is still read on a hang-up (epoll reports one regardless), so
+  // the peer's last frames and its end of stream are not lost.
+  const std::uint32_t input = reading_ ? std::uint32_t{EPOLLIN} : 0u;
+  watch_.set_events(outbound_.empty() ? input : (input | EPOLLOUT));
 }
 
 void FrameChannel::lose_connection() {
   if (!connected_) return;
   connected_ = false;
   outbound_.clear();
+  queued_bytes_ = 0;
+  congested_ = false;
   decoder_ = frame::Decoder();
   watch_.reset();
   if (kind_ == Kind::kVirtioPort) {

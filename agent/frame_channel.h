@@ -8,6 +8,11 @@
 //  - a virtio-serial port: reads return 0 / poll reports POLLHUP while no host
 //    is attached to the chardev, and the same port works again once one is.
 //    The channel then drops its buffers and polls the port until it is back.
+//
+// Output that can be produced at will (stream data) asks has_room() first: the
+// channel is "congested" once kCongestedBytes are queued and has room again,
+// announced through on_room, when the queue has drained to kRoomBytes. That
+// keeps what the agent buffers for a slow host bounded.
 #pragma once
 
 #include "event_loop.h"
@@ -40,7 +45,12 @@ class FrameChannel {
     std::function<void()> on_connected;
     // Every queued byte has been written.
     std::function<void()> on_drained;
+    // has_room() turned true again.
+    std::function<void()> on_room;
   };
+
+  static constexpr std::size_t kCongestedBytes = 2u << 20;
+  static constexpr std::size_t kRoomBytes = 512u << 10;
 
   FrameChannel(EventLoop& loop, UniqueFd fd, Kind kind, Handlers handlers);
 
@@ -51,12 +61,17 @@ class FrameChannel {
   // the stream would lose its framing).
   void drop_unstarted_frames();
   bool connected() const { return connected_; }
+  bool has_room() const { return !congested_; }
+  std::size_t queued_bytes() const { return queued_bytes_; }
+  // Stops (or resumes) taking frames in, so the peer's writes back up.
+  void set_reading(bool reading);
 
  private:
   void on_events(std::uint32_t events);
   void read_available();
   void write_pending();
   void update_interest();
+  void note_written(std::size_t bytes);
   void lose_connection();
   void poll_for_host();
 
@@ -69,6 +84,9 @@ class FrameChannel {
   frame::Decoder decoder_;
   std::deque<OutboundFrame> outbound_;
   std::vector<std::byte> read_buffer_;
+  std::size_t queued_bytes_ = 0;
+  bool congested_ = false;
+  bool reading_ = true;
   bool connected_ = true;
 };
 

@@ -12,16 +12,20 @@
 #include "log.h"
 #include "init_signals.h"
 #include "power_control.h"
+#include "responses.h"
+#include "worker_credentials.h"
 #include "virtio_port.h"
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <exception>
 #include <optional>
 #include <string>
+#include <system_error>
 
 namespace provium::agent {
 namespace {
@@ -71,6 +75,7 @@ int serve(const AgentOptions& options, std::optional<InitRole> role) {
   if (role == InitRole::kSoleInit) init_signals.emplace(loop);
   AgentSession::Options session_options;
   session_options.channel_kind = kind;
+  session_options.worker_id = options.worker_id.value_or(0);
   session_options.on_channel_closed = [&loop] { loop.stop(); };
   if (in_guest) {
     session_options.power_off = [] { power_off_guest(); };
@@ -80,6 +85,25 @@ int serve(const AgentOptions& options, std::optional<InitRole> role) {
   AgentSession session(loop, reaper, std::move(channel_fd), std::move(session_options));
   loop.run();
   return 0;
+}
+
+// A worker (see worker_table.h): take on its credentials before serving
+// anything, and never outlive the main agent.
+int serve_as_worker(const AgentOptions& options) {
+  if (!options.connect_fd) {
+    log_error("--worker needs --connect-fd (the main agent starts workers)");
+    return 2;
+  }
+  try {
+    assume_credentials(options.worker_credentials);
+  } catch (const std::system_error& e) {
+    log_error(std::string("worker ") + std::to_string(*options.worker_id) + ": " + e.what());
+    return 1;
+  }
+  // After the credential change, which clears it.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  set_worker_stamp(*options.worker_id);
+  return serve(options, std::nullopt);
 }
 
 }  // namespace
@@ -105,7 +129,7 @@ int main(int argc, char** argv) {
   try {
     std::optional<InitRole> role;
     if (is_pid1) role = prepare_guest_as_init(argc, argv);
-    status = serve(options, role);
+    status = options.worker_id && !is_pid1 ? serve_as_worker(options) : serve(options, role);
   } catch (const std::exception& e) {
     log_error(std::string("fatal: ") + e.what());
   }

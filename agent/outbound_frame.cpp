@@ -41,6 +41,17 @@ OutboundFrame::OutboundFrame(std::unique_ptr<capnp::MessageBuilder> message) : m
   total_bytes_ = frame::kHeaderBytes + body_bytes;
 }
 
+OutboundFrame::OutboundFrame(kj::Array<capnp::word> body) : forwarded_body_(kj::mv(body)) {
+  const auto bytes = forwarded_body_.asBytes();
+  if (bytes.size() > frame::kMaxFrameBytes) {
+    throw std::length_error("forwarded frame of " + std::to_string(bytes.size()) + " bytes exceeds the limit");
+  }
+  append_le32(prefix_, static_cast<std::uint32_t>(bytes.size()));
+  pieces_.push_back(iovec{prefix_.data(), prefix_.size()});
+  pieces_.push_back(iovec{const_cast<kj::byte*>(bytes.begin()), bytes.size()});
+  total_bytes_ = frame::kHeaderBytes + bytes.size();
+}
+
 int OutboundFrame::pending_iovecs(iovec* out, int max) const {
   std::size_t skip = written_;
   int count = 0;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <capnp/message.h>
+#include <kj/array.h>
 
 #include <sys/uio.h>
 
@@ -20,6 +21,8 @@ class OutboundFrame {
  public:
   // Throws std::length_error if the encoded frame would exceed frame::kMaxFrameBytes.
   explicit OutboundFrame(std::unique_ptr<capnp::MessageBuilder> message);
+  // A frame body received from a peer, passed on unchanged (worker traffic).
+  explicit OutboundFrame(kj::Array<capnp::word> body);
 
   std::size_t total_bytes() const { return total_bytes_; }
   std::size_t remaining_bytes() const { return total_bytes_ - written_; }
@@ -31,6 +34,7 @@ class OutboundFrame {
 
  private:
   std::unique_ptr<capnp::MessageBuilder> message_;
+  kj::Array<capnp::word> forwarded_body_;
   // u32 frame length, then the Cap'n Proto segment table (padded to a word).
   std::vector<unsigned char> prefix_;
   std::vector<iovec> pieces_;  // prefix_ then each segment

@@ -4,16 +4,20 @@
 #include "outbound_frame.h"
 #include "output_capture.h"
 #include "process_spawn.h"
+#include "responses.h"
+#include "worker_credentials.h"
 
 #include <gtest/gtest.h>
 
 #include <capnp/message.h>
+#include <capnp/serialize.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <stdexcept>
 
 namespace {
 
@@ -70,6 +74,33 @@ TEST(OutboundFrame, MatchesFrameEncodeForManySegments) {
       if (blobs > 1) run.setStderr(kj::arrayPtr(data.data(), data.size() / 2));
     }, 4);
   }
+}
+
+TEST(InPlaceDataFrame, SendsOnlyTheBytesUsed) {
+  auto frame = InPlaceDataFrame::data_response(9, 1u << 20);
+  std::memcpy(frame.buffer(), "ten bytes!", 10);
+  OutboundFrame out = frame.finish(10);
+  EXPECT_LT(out.total_bytes(), 200u) << "the unused capacity went out too";
+  auto bytes = flatten(out);
+  provium::frame::Decoder decoder;
+  decoder.feed(bytes.data(), bytes.size());
+  auto body = decoder.next();
+  ASSERT_TRUE(body.has_value());
+  capnp::FlatArrayMessageReader reader(*body);
+  auto response = reader.getRoot<wire::Response>();
+  EXPECT_EQ(response.getId(), 9u);
+  ASSERT_TRUE(response.isData());
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(response.getData().begin()), response.getData().size()),
+            "ten bytes!");
+}
+
+TEST(WorkerCredentials, GroupListsRoundTrip) {
+  EXPECT_EQ(format_group_list({}), "");
+  EXPECT_EQ(format_group_list({1, 20, 300}), "1,20,300");
+  EXPECT_EQ(parse_group_list("1,20,300"), (std::vector<gid_t>{1, 20, 300}));
+  EXPECT_TRUE(parse_group_list("").empty());
+  EXPECT_THROW(parse_group_list("1,x"), std::invalid_argument);
+  EXPECT_THROW(parse_group_list("1,,2"), std::invalid_argument);
 }
 
 TEST(OutputCapture, KeepsUpToTheLimitAndCountsTheRest) {

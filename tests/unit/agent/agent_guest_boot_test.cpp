@@ -8,13 +8,18 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <termios.h>
 #include <sys/un.h>
 
 #include <stdexcept>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
+#include <map>
 #include <cstdio>
 #include <iostream>
 #include <cstdlib>
@@ -236,6 +241,169 @@ TEST_F(BootedGuest, ServesEveryRequestKindAndPowersOff) {
   EXPECT_EQ(read->getData().size(), 14u);
 
   // powerOff ends QEMU.
+  EXPECT_TRUE(client_->power_off()->isDone());
+  expect_qemu_exits(10s);
+}
+
+std::string data_text(capnp::Data::Reader data) {
+  return std::string(reinterpret_cast<const char*>(data.begin()), data.size());
+}
+
+std::string error_text(const Response& response) {
+  return response->isError() ? std::string(response->getError().getMessage().cStr()) : "(not an error)";
+}
+
+// The guest-operation surface in a real guest, where the agent is PID 1.
+TEST_F(BootedGuest, ServesPathsHandlesLayer0ClockProcessesAndWorkers) {
+  boot_and_greet();
+
+  // Op round trip: the cost of one small request, end to end.
+  constexpr int kRounds = 200;
+  const auto pings_started = std::chrono::steady_clock::now();
+  for (int i = 0; i < kRounds; ++i) ASSERT_TRUE(client_->ping()->isPong());
+  const auto ping_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                             pings_started).count() / kRounds;
+  const auto stats_started = std::chrono::steady_clock::now();
+  for (int i = 0; i < kRounds; ++i) ASSERT_TRUE(client_->stat("/proc/1/status")->isStat());
+  const auto stat_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                             stats_started).count() / kRounds;
+  std::cout << "round trip: ping " << ping_us << " us, stat " << stat_us << " us (mean of " << kRounds << ")"
+            << std::endl;
+
+  // stat and listdir of PID 1's /proc entries.
+  auto proc1 = client_->stat("/proc/1");
+  ASSERT_TRUE(proc1->isStat()) << error_text(proc1);
+  EXPECT_EQ(proc1->getStat().getEntryType(), wire::EntryType::DIRECTORY);
+  EXPECT_EQ(client_->stat("/proc/1/exe")->getStat().getEntryType(), wire::EntryType::SYMLINK);
+  EXPECT_EQ(client_->stat("/proc/1/status")->getStat().getEntryType(), wire::EntryType::FILE);
+  EXPECT_EQ(client_->stat("/dev/console")->getStat().getEntryType(), wire::EntryType::CHAR_DEVICE);
+  auto listing = client_->listdir("/proc/1");
+  ASSERT_TRUE(listing->isDirEntries()) << error_text(listing);
+  std::map<std::string, wire::EntryType> entries;
+  for (auto entry : listing->getDirEntries()) entries[entry.getName().cStr()] = entry.getEntryType();
+  EXPECT_EQ(entries["exe"], wire::EntryType::SYMLINK);
+  EXPECT_EQ(entries["fd"], wire::EntryType::DIRECTORY);
+  EXPECT_EQ(entries["status"], wire::EntryType::FILE);
+  EXPECT_EQ(client_->stat("/no/such")->getError().getErrno(), ENOENT);
+
+  // mkdir / handles / rename / unlink on the guest's tmpfs.
+  ASSERT_TRUE(client_->mkdir("/tmp/a/b", true, 0700)->isDone());
+  auto handle = client_->open_file("/tmp/a/b/f", wire::OPEN_WRITE | wire::OPEN_CREATE, 0600);
+  ASSERT_TRUE(handle->isHandle()) << error_text(handle);
+  EXPECT_EQ(client_->file_write(handle->getHandle(), "guest bytes")->getWritten(), 11u);
+  EXPECT_TRUE(client_->file_close(handle->getHandle())->isDone());
+  EXPECT_TRUE(client_->rename("/tmp/a/b/f", "/tmp/a/g")->isDone());
+  EXPECT_EQ(client_->stat("/tmp/a/g")->getStat().getPerm(), 0600u);
+  EXPECT_EQ(client_->stat("/tmp/a/b")->getStat().getPerm(), 0700u);
+  EXPECT_TRUE(client_->unlink("/tmp/a/g")->isDone());
+
+  // Layer 0: the agent is PID 1.
+  auto pid = client_->call([](wire::Request::Builder r) { r.initSyscall().setNr(SYS_getpid); });
+  ASSERT_TRUE(pid->isSyscall()) << error_text(pid);
+  EXPECT_EQ(pid->getSyscall().getRet(), 1);
+  // ioctl on a tty: the console's termios (TCGETS) and window size.
+  auto tty = client_->open_file("/dev/console", wire::OPEN_READ | wire::OPEN_WRITE);
+  ASSERT_TRUE(tty->isHandle()) << error_text(tty);
+  auto termios = client_->call([&](wire::Request::Builder r) {
+    auto ioctl = r.initIoctl();
+    ioctl.setFd(static_cast<std::int32_t>(tty->getHandle()));
+    ioctl.setCmd(TCGETS);
+    ioctl.setData(kj::heapArray<kj::byte>(sizeof(struct termios)));
+  });
+  ASSERT_TRUE(termios->isIoctl()) << error_text(termios);
+  EXPECT_EQ(termios->getIoctl().getRet(), 0) << "errno " << termios->getIoctl().getErrno();
+  struct termios settings {};
+  std::memcpy(&settings, termios->getIoctl().getOutData().begin(), sizeof settings);
+  EXPECT_NE(settings.c_cflag & CREAD, 0u) << "no termios came back";
+  auto status_file = client_->open_file("/proc/1/status", wire::OPEN_READ);
+  auto not_a_tty = client_->call([&](wire::Request::Builder r) {
+    auto ioctl = r.initIoctl();
+    ioctl.setFd(static_cast<std::int32_t>(status_file->getHandle()));
+    ioctl.setCmd(TCGETS);
+    ioctl.setData(kj::heapArray<kj::byte>(sizeof(struct termios)));
+  });
+  EXPECT_EQ(not_a_tty->getIoctl().getErrno(), ENOTTY);
+
+  // The clock: set, read back, seen by commands, advanced by get + set.
+  constexpr std::int64_t k2030 = 1'893'456'000'000'000'000;  // 2030-01-01T00:00:00Z
+  auto set = client_->clock_set(k2030);
+  ASSERT_TRUE(set->isDone()) << error_text(set);
+  auto now = client_->clock_get();
+  ASSERT_TRUE(now->isClock());
+  EXPECT_GE(now->getClock().getRealtimeNs(), k2030);
+  EXPECT_LT(now->getClock().getRealtimeNs(), k2030 + 5'000'000'000);
+  EXPECT_EQ(client_->run({.argv = {"date", "-u", "+%Y"}}).stdout_text(), "2030\n");
+  ASSERT_TRUE(client_->clock_set(client_->clock_get()->getClock().getRealtimeNs() - 86'400'000'000'000)->isDone());
+  EXPECT_EQ(client_->run({.argv = {"date", "-u", "+%Y-%m-%d"}}).stdout_text(), "2029-12-31\n");
+  EXPECT_EQ(client_->clock_set(-1)->getError().getErrno(), EINVAL);
+
+  // A spawned process, its stdin and its output stream; a tail via inotify.
+  auto cat = client_->spawn({.argv = {"cat"}}, 1 << 20);
+  ASSERT_TRUE(cat->isProcessStarted()) << error_text(cat);
+  const auto process = cat->getProcessStarted().getProcess();
+  EXPECT_EQ(client_->process_write(process, "through the guest\n")->getWritten(), 18u);
+  EXPECT_TRUE(client_->process_close_stdin(process)->isDone());
+  EXPECT_EQ(client_->read_stream(cat->getProcessStarted().getStdoutStream(), 1 << 20, 1 << 20).data,
+            "through the guest\n");
+  EXPECT_EQ(client_->process_wait(process, 5000)->getProcessState().getExitCode(), 0);
+
+  ASSERT_TRUE(client_->write_file("/tmp/log", "old\n")->isDone());
+  auto tail = client_->tail_file("/tmp/log", wire::TailOrigin::END, 0, 1 << 20);
+  ASSERT_TRUE(tail->isStreamStarted()) << error_text(tail);
+  client_->run({.argv = {"sh", "-c", "echo appended >> /tmp/log"}});
+  auto event = client_->next_event(5s);
+  ASSERT_TRUE(event.has_value());
+  ASSERT_TRUE(event->get().getEvent().isStreamData());
+  EXPECT_EQ(data_text(event->get().getEvent().getStreamData().getData()), "appended\n");
+  EXPECT_TRUE(client_->stream_close(tail->getStreamStarted().getStream())->isDone());
+
+  // A worker with another user's credentials.
+  auto worker = client_->spawn_worker(65534, 65534);
+  ASSERT_TRUE(worker->isWorkerStarted()) << error_text(worker) << console();
+  client_->worker = worker->getWorkerStarted().getWorker();
+  EXPECT_EQ(client_->run({.argv = {"id", "-u"}}).stdout_text(), "65534\n");
+  client_->worker = 0;
+  EXPECT_TRUE(client_->close_worker(worker->getWorkerStarted().getWorker())->isDone());
+
+  EXPECT_TRUE(client_->power_off()->isDone());
+  expect_qemu_exits(10s);
+}
+
+// Files bigger than a frame come through a stream with bounded buffers.
+TEST_F(BootedGuest, StreamsA64MiBFile) {
+  boot_and_greet();
+  constexpr std::uint64_t kSize = 64u << 20;
+  auto made = client_->run({.argv = {"sh", "-c", "head -c 67108864 /dev/urandom > /tmp/big && md5sum /tmp/big"},
+                            .timeout_ms = 120000});
+  ASSERT_EQ(made->getRun().getExitCode(), 0) << made.stderr_text();
+  const std::string guest_md5 = made.stdout_text().substr(0, 32);
+
+  const auto started = std::chrono::steady_clock::now();
+  auto opened = client_->read_file_stream("/tmp/big", 8u << 20);
+  ASSERT_TRUE(opened->isStreamStarted()) << error_text(opened);
+  EXPECT_EQ(opened->getStreamStarted().getSize(), kSize);
+  auto capture = client_->read_stream(opened->getStreamStarted().getStream(), 8u << 20, 8u << 20, 300s);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_EQ(capture.data.size(), kSize);
+  EXPECT_EQ(capture.reason, wire::StreamEndReason::SOURCE_ENDED);
+  std::cout << "64 MiB through readFileStream (TCG, virtio-serial, 8 MiB window): " << seconds << " s, "
+            << static_cast<int>(64 / seconds) << " MiB/s" << std::endl;
+
+  // Compare with the guest's own checksum.
+  const std::string host_file = (scratch_ / "big").string();
+  std::ofstream(host_file, std::ios::binary) << capture.data;
+  provium::SpawnSpec md5;
+  const std::string out_file = (scratch_ / "md5").string();
+  md5.argv = {provium::find_program("sh").value_or("/bin/sh"), "-c", "md5sum " + host_file + " > " + out_file};
+  md5.env = {"PATH=/usr/bin:/bin"};
+  ASSERT_EQ(provium::Subprocess::spawn(md5).wait().code, 0);
+  EXPECT_EQ(read_text(out_file).substr(0, 32), guest_md5);
+
+  auto rss = client_->read_file("/proc/1/status");
+  const std::string status = data_text(rss->getData());
+  const auto peak = status.find("VmHWM:");
+  ASSERT_NE(peak, std::string::npos);
+  std::cout << "agent (PID 1) " << status.substr(peak, status.find('\n', peak) - peak) << std::endl;
   EXPECT_TRUE(client_->power_off()->isDone());
   expect_qemu_exits(10s);
 }

@@ -1,65 +1,28 @@
 // Drives the real provium-agent binary over a socketpair (--connect-fd), the
-// way --vmm local does: every request kind, concurrency, limits and bad input.
-#include "agent_test_client.h"
-#include "subprocess.h"
-#include "unique_fd.h"
+// way --vmm local does: hello, ping, run, readFile/writeFile, the clock,
+// concurrency, limits and bad input. The other request kinds have their own
+// files, on the same fixture (agent_protocol_fixture.h): agent_path_ops_test,
+// agent_file_handle_test, agent_raw_call_test, agent_stream_test (processes
+// and streams) and agent_worker_test.
+#include "agent_protocol_fixture.h"
 
-#include <gtest/gtest.h>
-
+#include <capnp/schema.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
+#include <cstdio>
+#include <ctime>
+#include <set>
 #include <thread>
 
 namespace {
 
 using namespace std::chrono_literals;
-using provium::agent_test::AgentTestClient;
-using provium::agent_test::RunSpec;
+using namespace provium::agent_test;
 namespace wire = provium::wire::agent;
-
-std::string agent_binary() {
-  const char* path = std::getenv("PROVIUM_AGENT_BINARY");
-  return path != nullptr ? path : "agent/provium-agent";
-}
-
-class AgentProtocol : public ::testing::Test {
- protected:
-  void SetUp() override {
-    int fds[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
-    host_end_ = provium::agent::UniqueFd(fds[0]);
-    provium::agent::UniqueFd agent_end(fds[1]);
-    provium::SpawnSpec spec;
-    spec.argv = {agent_binary(), "--connect-fd", "3"};
-    spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "AGENT_TEST_INHERITED=yes"};
-    spec.fds = {{3, agent_end.get()}, {2, STDERR_FILENO}};
-    agent_ = std::make_unique<provium::Subprocess>(provium::Subprocess::spawn(spec));
-    client_.emplace(host_end_.get());
-  }
-
-  void TearDown() override {
-    if (agent_ && agent_->running()) agent_->kill_and_wait();
-  }
-
-  std::string temp_path(const std::string& name) {
-    const char* dir = std::getenv("TMPDIR");
-    return std::string(dir != nullptr ? dir : "/tmp") + "/provium-agent-test-" + std::to_string(::getpid()) + "-" +
-           name;
-  }
-
-  provium::agent::UniqueFd host_end_;
-  // Behind a pointer: Subprocess holds kj fds, whose destructors may throw.
-  std::unique_ptr<provium::Subprocess> agent_;
-  std::optional<AgentTestClient> client_;
-};
 
 TEST_F(AgentProtocol, HelloReportsVersionsAndFeatures) {
   auto response = client_->hello();
@@ -71,6 +34,18 @@ TEST_F(AgentProtocol, HelloReportsVersionsAndFeatures) {
   bool has_run = false;
   for (auto feature : hello.getFeatures()) has_run |= std::string(feature.cStr()) == "run";
   EXPECT_TRUE(has_run);
+}
+
+TEST_F(AgentProtocol, HelloFeaturesNameEveryRequestKind) {
+  auto response = client_->hello();
+  ASSERT_TRUE(response->isHelloOk());
+  std::set<std::string> features;
+  for (auto feature : response->getHelloOk().getFeatures()) features.insert(feature.cStr());
+  for (auto field : capnp::Schema::from<wire::Request>().getUnionFields()) {
+    const std::string name = field.getProto().getName().cStr();
+    if (name == "hello") continue;
+    EXPECT_TRUE(features.contains(name)) << "helloOk.features lacks `" << name << "`";
+  }
 }
 
 TEST_F(AgentProtocol, HelloWithAnotherVersionNamesBoth) {
@@ -143,14 +118,6 @@ TEST_F(AgentProtocol, SignalledCommandReportsTheSignal) {
   EXPECT_EQ(response->getRun().getStatus(), wire::RunStatus::SIGNALLED);
   EXPECT_EQ(response->getRun().getExitCode(), -1);
   EXPECT_EQ(response->getRun().getSignal(), SIGTERM);
-}
-
-bool process_gone_or_zombie(pid_t pid) {
-  if (::kill(pid, 0) != 0) return true;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const auto close_paren = content.rfind(')');
-  return close_paren == std::string::npos || content.substr(close_paren + 2, 1) == "Z";
 }
 
 TEST_F(AgentProtocol, TimeoutKillsTheWholeProcessGroup) {
@@ -277,6 +244,35 @@ TEST_F(AgentProtocol, GarbageGetsAnErrorAndTheAgentKeepsServing) {
   ASSERT_TRUE(malformed->isError());
   EXPECT_EQ(malformed->getId(), 0u);
   EXPECT_TRUE(client_->ping()->isPong());
+}
+
+TEST_F(AgentProtocol, ClockGetReadsBothClocks) {
+  timespec before_real{}, before_mono{};
+  ::clock_gettime(CLOCK_REALTIME, &before_real);
+  ::clock_gettime(CLOCK_MONOTONIC, &before_mono);
+  auto response = client_->clock_get();
+  ASSERT_TRUE(response->isClock()) << error_text(response);
+  auto as_ns = [](const timespec& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; };
+  EXPECT_GE(response->getClock().getRealtimeNs(), as_ns(before_real));
+  EXPECT_LT(response->getClock().getRealtimeNs(), as_ns(before_real) + 5'000'000'000);
+  EXPECT_GE(response->getClock().getMonotonicNs(), as_ns(before_mono));
+}
+
+// Setting the clock for real would move the test machine's clock, so only the
+// refusal is tested here; the guest boot test sets it.
+TEST_F(AgentProtocol, ClockSetRefusesTimesBeforeTheEpoch) {
+  auto response = client_->clock_set(-1'500'000'000);
+  ASSERT_TRUE(response->isError());
+  EXPECT_EQ(response->getError().getErrno(), EINVAL);
+  EXPECT_EQ(error_text(response), "clockSet to -1500000000 ns since the epoch: Invalid argument");
+}
+
+TEST_F(AgentProtocol, RequestsForAnUnknownWorkerAreRefused) {
+  client_->worker = 7;
+  auto response = client_->ping();
+  ASSERT_TRUE(response->isError());
+  EXPECT_EQ(response->getError().getErrno(), ENOENT);
+  EXPECT_EQ(error_text(response), "request for a worker: no worker 7 in this session: No such file or directory");
 }
 
 TEST_F(AgentProtocol, PowerOffEndsALocalAgent) {

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <stdexcept>
 
@@ -11,6 +12,24 @@ namespace provium::agent_test {
 namespace {
 std::string as_string(capnp::Data::Reader data) {
   return std::string(reinterpret_cast<const char*>(data.begin()), data.size());
+}
+
+capnp::Data::Reader as_data(const std::string& text) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(text.data()), text.size());
+}
+
+void fill_run(wire::RunRequest::Builder run, const RunSpec& spec) {
+  auto argv = run.initArgv(static_cast<unsigned>(spec.argv.size()));
+  for (unsigned i = 0; i < spec.argv.size(); ++i) argv.set(i, spec.argv[i].c_str());
+  auto env = run.initEnv(static_cast<unsigned>(spec.env.size()));
+  for (unsigned i = 0; i < spec.env.size(); ++i) {
+    env[i].setName(spec.env[i].first.c_str());
+    env[i].setValue(spec.env[i].second.c_str());
+  }
+  run.setEnvClear(spec.env_clear);
+  run.setCwd(spec.cwd.c_str());
+  run.setStdin(as_data(spec.stdin_data));
+  run.setTimeoutMs(spec.timeout_ms);
 }
 }  // namespace
 
@@ -22,6 +41,7 @@ std::uint64_t AgentTestClient::send(const std::function<void(wire::Request::Buil
   auto request = message.initRoot<wire::Request>();
   const std::uint64_t id = next_id_++;
   request.setId(id);
+  request.setWorker(worker);
   fill(request);
   auto bytes = provium::frame::encode(message);
   send_raw(bytes.data(), bytes.size());
@@ -97,20 +117,7 @@ Response AgentTestClient::ping() {
 }
 
 std::uint64_t AgentTestClient::send_run(const RunSpec& spec) {
-  return send([&](wire::Request::Builder r) {
-    auto run = r.initRun();
-    auto argv = run.initArgv(static_cast<unsigned>(spec.argv.size()));
-    for (unsigned i = 0; i < spec.argv.size(); ++i) argv.set(i, spec.argv[i].c_str());
-    auto env = run.initEnv(static_cast<unsigned>(spec.env.size()));
-    for (unsigned i = 0; i < spec.env.size(); ++i) {
-      env[i].setName(spec.env[i].first.c_str());
-      env[i].setValue(spec.env[i].second.c_str());
-    }
-    run.setEnvClear(spec.env_clear);
-    run.setCwd(spec.cwd.c_str());
-    run.setStdin(kj::arrayPtr(reinterpret_cast<const kj::byte*>(spec.stdin_data.data()), spec.stdin_data.size()));
-    run.setTimeoutMs(spec.timeout_ms);
-  });
+  return send([&](wire::Request::Builder r) { fill_run(r.initRun(), spec); });
 }
 
 Response AgentTestClient::read_file(const std::string& path) {
@@ -128,6 +135,244 @@ Response AgentTestClient::write_file(const std::string& path, const std::string&
 
 Response AgentTestClient::power_off() {
   return wait(send([](wire::Request::Builder r) { r.setPowerOff(); }));
+}
+
+
+Response AgentTestClient::stat(const std::string& path) {
+  return call([&](wire::Request::Builder r) { r.initStat().setPath(path.c_str()); });
+}
+
+Response AgentTestClient::listdir(const std::string& path) {
+  return call([&](wire::Request::Builder r) { r.initListdir().setPath(path.c_str()); });
+}
+
+Response AgentTestClient::mkdir(const std::string& path, bool parents, std::optional<std::uint32_t> perm) {
+  return call([&](wire::Request::Builder r) {
+    auto mkdir = r.initMkdir();
+    mkdir.setPath(path.c_str());
+    mkdir.setParents(parents);
+    if (perm) mkdir.setPerm(*perm);
+  });
+}
+
+Response AgentTestClient::unlink(const std::string& path) {
+  return call([&](wire::Request::Builder r) { r.initUnlink().setPath(path.c_str()); });
+}
+
+Response AgentTestClient::rename(const std::string& from, const std::string& to) {
+  return call([&](wire::Request::Builder r) {
+    auto rename = r.initRename();
+    rename.setFrom(from.c_str());
+    rename.setTo(to.c_str());
+  });
+}
+
+Response AgentTestClient::open_file(const std::string& path, std::uint32_t mode, std::optional<std::uint32_t> perm) {
+  return call([&](wire::Request::Builder r) {
+    auto open = r.initOpenFile();
+    open.setPath(path.c_str());
+    open.setMode(mode);
+    if (perm) open.setPerm(*perm);
+  });
+}
+
+std::uint64_t AgentTestClient::send_file_read(std::uint64_t handle, std::uint32_t max_bytes, std::int64_t offset) {
+  return send([&](wire::Request::Builder r) {
+    auto read = r.initFileRead();
+    read.setHandle(handle);
+    read.setMaxBytes(max_bytes);
+    read.setOffset(offset);
+  });
+}
+
+Response AgentTestClient::file_write(std::uint64_t handle, const std::string& data, std::int64_t offset) {
+  return call([&](wire::Request::Builder r) {
+    auto write = r.initFileWrite();
+    write.setHandle(handle);
+    write.setData(as_data(data));
+    write.setOffset(offset);
+  });
+}
+
+Response AgentTestClient::file_seek(std::uint64_t handle, std::int64_t offset, wire::SeekWhence whence) {
+  return call([&](wire::Request::Builder r) {
+    auto seek = r.initFileSeek();
+    seek.setHandle(handle);
+    seek.setOffset(offset);
+    seek.setWhence(whence);
+  });
+}
+
+Response AgentTestClient::file_tell(std::uint64_t handle) {
+  return call([&](wire::Request::Builder r) { r.initFileTell().setHandle(handle); });
+}
+
+Response AgentTestClient::file_close(std::uint64_t handle) {
+  return call([&](wire::Request::Builder r) { r.initFileClose().setHandle(handle); });
+}
+
+Response AgentTestClient::spawn(const RunSpec& spec, std::uint64_t initial_credit) {
+  return call([&](wire::Request::Builder r) {
+    auto spawn = r.initSpawn();
+    fill_run(spawn.initCommand(), spec);
+    spawn.setInitialCredit(initial_credit);
+  });
+}
+
+Response AgentTestClient::process_write(std::uint64_t process, const std::string& data) {
+  return call([&](wire::Request::Builder r) {
+    auto write = r.initProcessWrite();
+    write.setProcess(process);
+    write.setData(as_data(data));
+  });
+}
+
+Response AgentTestClient::process_close_stdin(std::uint64_t process) {
+  return call([&](wire::Request::Builder r) { r.initProcessCloseStdin().setProcess(process); });
+}
+
+Response AgentTestClient::process_signal(std::uint64_t process, int signal, bool group) {
+  return call([&](wire::Request::Builder r) {
+    auto request = r.initProcessSignal();
+    request.setProcess(process);
+    request.setSignal(signal);
+    request.setGroup(group);
+  });
+}
+
+Response AgentTestClient::process_wait(std::uint64_t process, std::optional<std::uint64_t> timeout_ms) {
+  return call([&](wire::Request::Builder r) {
+    auto wait = r.initProcessWait();
+    wait.setProcess(process);
+    wait.setTimeoutMs(timeout_ms.value_or(0));
+    wait.setForever(!timeout_ms);
+  });
+}
+
+Response AgentTestClient::tail_file(const std::string& path, wire::TailOrigin origin, std::int64_t offset,
+                                    std::uint64_t credit) {
+  return call([&](wire::Request::Builder r) {
+    auto tail = r.initTailFile();
+    tail.setPath(path.c_str());
+    tail.setOrigin(origin);
+    tail.setOffset(offset);
+    tail.setInitialCredit(credit);
+  });
+}
+
+Response AgentTestClient::fd_stream(std::uint64_t handle, bool follow, std::uint64_t credit) {
+  return call([&](wire::Request::Builder r) {
+    auto stream = r.initFdStream();
+    stream.setHandle(handle);
+    stream.setFollow(follow);
+    stream.setInitialCredit(credit);
+  });
+}
+
+Response AgentTestClient::read_file_stream(const std::string& path, std::uint64_t credit) {
+  return call([&](wire::Request::Builder r) {
+    auto stream = r.initReadFileStream();
+    stream.setPath(path.c_str());
+    stream.setInitialCredit(credit);
+  });
+}
+
+void AgentTestClient::stream_credit(std::uint64_t stream, std::uint64_t bytes) {
+  send([&](wire::Request::Builder r) {
+    auto credit = r.initStreamCredit();
+    credit.setStream(stream);
+    credit.setBytes(bytes);
+  });
+}
+
+Response AgentTestClient::stream_close(std::uint64_t stream) {
+  return call([&](wire::Request::Builder r) { r.initStreamClose().setStream(stream); });
+}
+
+Response AgentTestClient::clock_get() {
+  return call([](wire::Request::Builder r) { r.setClockGet(); });
+}
+
+Response AgentTestClient::clock_set(std::int64_t realtime_ns) {
+  return call([&](wire::Request::Builder r) { r.initClockSet().setRealtimeNs(realtime_ns); });
+}
+
+Response AgentTestClient::spawn_worker(std::uint32_t uid, std::uint32_t gid, const std::vector<std::uint32_t>& groups) {
+  return call([&](wire::Request::Builder r) {
+    auto spawn = r.initSpawnWorker();
+    spawn.setUid(uid);
+    spawn.setGid(gid);
+    auto list = spawn.initGroups(static_cast<unsigned>(groups.size()));
+    for (unsigned i = 0; i < groups.size(); ++i) list.set(i, groups[i]);
+  });
+}
+
+Response AgentTestClient::close_worker(std::uint32_t worker_id) {
+  return call([&](wire::Request::Builder r) { r.initCloseWorker().setWorker(worker_id); });
+}
+
+std::optional<Response> AgentTestClient::next_event(std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+      if (it->get().isEvent()) {
+        Response found = std::move(*it);
+        pending_.erase(it);
+        return found;
+      }
+    }
+    if (!pump(deadline)) return std::nullopt;
+  }
+}
+
+namespace {
+void record_event(StreamCapture& capture, wire::Event::Reader event) {
+  if (event.isStreamData()) {
+    auto data = event.getStreamData();
+    if (data.getAfterTruncation()) capture.saw_truncation = true;
+    capture.data.append(reinterpret_cast<const char*>(data.getData().begin()), data.getData().size());
+  } else {
+    auto end = event.getStreamEnd();
+    capture.ended = true;
+    capture.reason = end.getReason();
+    capture.error_number = end.getErrno();
+    capture.message = end.getMessage().cStr();
+  }
+}
+
+std::uint64_t stream_of(wire::Event::Reader event) {
+  return event.isStreamData() ? event.getStreamData().getStream() : event.getStreamEnd().getStream();
+}
+}  // namespace
+
+StreamCapture AgentTestClient::read_stream(std::uint64_t stream, std::uint64_t initial, std::uint64_t window,
+                                           std::chrono::milliseconds limit) {
+  StreamCapture capture = std::move(other_streams[stream]);
+  other_streams.erase(stream);
+  std::uint64_t granted = initial;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!capture.ended) {
+    // Top the window up once half of it is used, as a real consumer would.
+    if (granted - capture.data.size() <= window / 2) {
+      stream_credit(stream, window);
+      granted += window;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto event = next_event(std::max(left, std::chrono::milliseconds(1)));
+    if (!event) throw std::runtime_error("stream " + std::to_string(stream) + " did not end in time (" +
+                                         std::to_string(capture.data.size()) + " bytes so far)");
+    auto reader = event->get().getEvent();
+    if (stream_of(reader) != stream) {
+      record_event(other_streams[stream_of(reader)], reader);
+      continue;
+    }
+    record_event(capture, reader);
+    if (capture.data.size() > granted) {
+      throw std::runtime_error("stream " + std::to_string(stream) + " sent " + std::to_string(capture.data.size()) +
+                               " bytes with only " + std::to_string(granted) + " granted");
+    }
+  }
+  return capture;
 }
 
 }  // namespace provium::agent_test

@@ -1,0 +1,20 @@
+#include "process_retirement.h"
+
+#include <signal.h>
+
+namespace provium::agent {
+
+ProcessRetirement::ProcessRetirement(EventLoop& loop, ChildReaper& reaper) : loop_(loop), reaper_(reaper) {}
+
+void ProcessRetirement::retire(pid_t pid, std::function<void(int wait_status)> on_exit,
+                               std::chrono::milliseconds grace) {
+  auto timer = std::make_unique<OneShotTimer>(loop_);
+  timer->arm(grace, [pid] { ::kill(pid, SIGKILL); });  // still unreaped, so still this process
+  kill_timers_[pid] = std::move(timer);
+  reaper_.track(pid, [this, pid, on_exit = std::move(on_exit)](int wait_status) {
+    kill_timers_.erase(pid);
+    if (on_exit) on_exit(wait_status);
+  });
+}
+
+}  // namespace provium::agent
