@@ -80,7 +80,8 @@ void define_run_flags(CLI::App& app, RunOptions& options, RawFlags& raw) {
   verbose->excludes(quiet);
   quiet->excludes(verbose);
   app.add_flag("--json", options.json, "Line-delimited JSON, one object per file");
-  app.add_option("--vmm", raw.vmm, "VMM backend (local: not available yet)")
+  app.add_option("--vmm", raw.vmm,
+                 "VM backend: qemu, or local (no kernel: provium-agent runs sandboxed on this host)")
       ->check(CLI::IsMember({"qemu", "local"}));
   app.add_flag("--no-preflight", raw.no_preflight, "Skip the startup environment checks");
   app.add_option("--accel", raw.accel, "QEMU accelerator: auto, kvm or tcg (default auto)")
@@ -90,8 +91,8 @@ void define_run_flags(CLI::App& app, RunOptions& options, RawFlags& raw) {
 
 // Checks that CLI11 cannot express, and conversion of the raw strings.
 CliDecision finish_run_options(CLI::App& app, RunOptions options, const RawFlags& raw) {
-  if (raw.vmm == "local") {
-    return usage_error("--vmm local is not available yet in this version of provium; use --vmm qemu");
+  if (raw.vmm == "local" && app.count("--accel") > 0) {
+    return usage_error("--accel chooses QEMU's accelerator; --vmm local runs no QEMU");
   }
   try {
     options.timeout = parse_duration(raw.timeout);
@@ -108,6 +109,7 @@ CliDecision finish_run_options(CLI::App& app, RunOptions options, const RawFlags
   options.verbosity = raw.verbose ? Verbosity::verbose : raw.quiet ? Verbosity::quiet : Verbosity::normal;
   options.preflight = !raw.no_preflight;
   options.accel = parse_accel(raw.accel);
+  options.vmm = raw.vmm == "local" ? Vmm::local : Vmm::qemu;
   CliDecision decision;
   decision.command = CliCommand::run_tests;
   decision.options = std::move(options);

@@ -60,6 +60,15 @@ Located find_runner_binary(const fs::path& exe_dir) {
                      is_executable_file);
 }
 
+Located find_agent_binary(const fs::path& exe_dir) {
+  if (const char* override_path = std::getenv("PROVIUM_AGENT"); override_path && *override_path) {
+    return first_match({fs::absolute(override_path)}, is_executable_file);
+  }
+  return first_match({exe_dir / ".." / "agent" / "provium-agent", exe_dir / "provium-agent",
+                      exe_dir / ".." / "libexec" / "provium" / "provium-agent"},
+                     is_executable_file);
+}
+
 Located find_bundled_guest_dir(const fs::path& exe_dir) {
   if (const char* override_dir = std::getenv("PROVIUM_GUEST_DIR"); override_dir && *override_dir) {
     return first_match({fs::absolute(override_dir)}, is_guest_dir);

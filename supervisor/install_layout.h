@@ -24,6 +24,11 @@ struct Located {
 // <exe>/provium-runner, <exe>/../libexec/provium/provium-runner.
 Located find_runner_binary(const std::filesystem::path& exe_dir);
 
+// provium-agent, for --vmm local: $PROVIUM_AGENT if set, else
+// <exe>/../agent/provium-agent, <exe>/provium-agent,
+// <exe>/../libexec/provium/provium-agent.
+Located find_agent_binary(const std::filesystem::path& exe_dir);
+
 // The bundled guest directory (vmlinux, initramfs.cpio, cmdline):
 // $PROVIUM_GUEST_DIR if set, else <exe>/../guest, <exe>/../share/provium/guest.
 Located find_bundled_guest_dir(const std::filesystem::path& exe_dir);

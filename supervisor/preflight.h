@@ -26,4 +26,14 @@ struct PreflightResult {
 
 PreflightResult check_preflight(const PreflightFacts& facts);
 
+// --vmm local needs no QEMU and no guest image, but the runner, the agent
+// binary and a working sandbox (user namespaces and the mounts it makes).
+struct LocalPreflightFacts {
+  Located runner;
+  Located agent;
+  std::optional<std::string> sandbox_error;  // from probe_local_sandbox()
+};
+
+PreflightResult check_local_preflight(const LocalPreflightFacts& facts);
+
 }  // namespace provium

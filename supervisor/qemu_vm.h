@@ -12,12 +12,13 @@
 #include "exit_watcher.h"
 #include "qemu_spawn.h"
 #include "qmp_client.h"
+#include "running_vm.h"
 #include "stream_drain.h"
 #include "tail_buffer.h"
 
 namespace provium {
 
-class QemuVm {
+class QemuVm final : public RunningVm {
  public:
   static constexpr std::size_t kConsoleCapacity = 256 * 1024;
 
@@ -29,17 +30,17 @@ class QemuVm {
   // Resolves once QEMU answers on QMP with the machine running (the kernel is
   // loaded); rejects with QEMU's own stderr and the console tail if it exits
   // or does not answer within `timeout`.
-  kj::Promise<void> wait_ready(kj::Duration timeout);
+  kj::Promise<void> wait_ready(kj::Duration timeout) override;
   // QMP quit (SIGTERM if QMP is not up), then SIGKILL after `grace`; reaped.
-  kj::Promise<void> shutdown(kj::Duration grace);
+  kj::Promise<void> shutdown(kj::Duration grace) override;
   // Immediate SIGKILL and reap.
-  void kill();
+  void kill() override;
 
   bool running() { return process_.running() && !process_.poll(); }
-  std::string console_tail(std::size_t max_bytes) const { return console_.tail(max_bytes); }
+  std::string console_tail(std::size_t max_bytes) const override { return console_.tail(max_bytes); }
   // Our end of the agent channel, handed to the runner once.
-  kj::AutoCloseFd take_agent_fd() { return kj::mv(agent_fd_); }
-  std::optional<std::uint32_t> vsock_cid() const { return vsock_cid_; }
+  kj::AutoCloseFd take_agent_fd() override { return kj::mv(agent_fd_); }
+  std::optional<std::uint32_t> vsock_cid() const override { return vsock_cid_; }
 
  private:
   QemuVm(kj::AsyncIoContext& io, const std::string& name, SpawnedQemu spawned);

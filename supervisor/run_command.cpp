@@ -10,6 +10,7 @@
 
 #include "exit_codes.h"
 #include "file_run.h"
+#include "local_launcher.h"
 #include "report_json.h"
 #include "report_text.h"
 #include "run_plan.h"
@@ -26,6 +27,11 @@ std::unique_ptr<Reporter> make_reporter(const RunOptions& options, std::ostream&
   return std::make_unique<TextReporter>(out, options.verbosity);
 }
 
+kj::Own<VmBackend> make_backend(kj::AsyncIoContext& io, const RunPlan& plan) {
+  if (plan.vmm == Vmm::local) return kj::heap<LocalVmLauncher>(io, plan.local);
+  return kj::heap<VmLauncher>(io, plan.host);
+}
+
 }  // namespace
 
 int run_tests(const RunOptions& options, std::ostream& out, std::ostream& err) {
@@ -39,8 +45,8 @@ int run_tests(const RunOptions& options, std::ostream& out, std::ostream& err) {
   kj::UnixEventPort::captureSignal(SIGINT);
   kj::UnixEventPort::captureSignal(SIGTERM);
   auto io = kj::setupAsyncIo();
-  VmLauncher launcher(io, plan.host);
-  const VmServices services{plan.config, launcher, static_cast<unsigned>(::sysconf(_SC_NPROCESSORS_ONLN))};
+  kj::Own<VmBackend> backend = make_backend(io, plan);
+  const VmServices services{plan.config, *backend, static_cast<unsigned>(::sysconf(_SC_NPROCESSORS_ONLN))};
 
   RunSummary summary;
   const auto started = std::chrono::steady_clock::now();

@@ -10,6 +10,10 @@
 
 namespace provium {
 
+// Which backend runs the VMs: QEMU, or (`--vmm local`) provium-agent
+// sandboxed on this host with no kernel.
+enum class Vmm { qemu, local };
+
 struct MetaMatch {
   std::string key;
   std::string value;
@@ -36,6 +40,7 @@ struct RunOptions {
   bool json = false;
   bool preflight = true;
   AccelChoice accel = AccelChoice::automatic;
+  Vmm vmm = Vmm::qemu;
   bool test_hooks = false;              // hidden: Provium's own test suite
 };
 

@@ -8,6 +8,7 @@
 #include "config_loader.h"
 #include "exit_codes.h"
 #include "install_layout.h"
+#include "local_agent_spawn.h"
 #include "preflight.h"
 #include "user_paths.h"
 
@@ -41,6 +42,40 @@ AccelDecision choose_accel(const RunOptions& options) {
   return decide_accel(options.accel, probe_host_accel());
 }
 
+// --vmm local: the agent binary and a working sandbox instead of QEMU and a
+// guest. Prints why not and returns false when the run cannot go on.
+bool plan_local_host(const RunOptions& options, const Located& runner, const fs::path& exe_dir, RunPlan& plan,
+                     std::ostream& err) {
+  const Located agent = find_agent_binary(exe_dir);
+  PrivilegeDrop identity;
+  try {
+    identity = plan_privilege_drop(false);
+  } catch (const std::exception&) {
+    err << "provium: --vmm local: running as root, but there is no `nobody` user to run the agent as\n";
+    return false;
+  }
+  if (options.preflight) {
+    LocalPreflightFacts facts{runner, agent, std::nullopt};
+    if (agent.path) facts.sandbox_error = probe_local_sandbox(identity);
+    const PreflightResult checks = check_local_preflight(facts);
+    for (const auto& warning : checks.warnings) err << "provium: warning: " << warning << "\n";
+    for (const auto& error : checks.errors) err << "provium: preflight: " << error << "\n";
+    if (!checks.errors.empty()) return false;
+  } else {
+    if (!runner.path) {
+      err << "provium: provium-runner was not found (searched: " << runner.searched_list() << ")\n";
+      return false;
+    }
+    if (!agent.path) {
+      err << "provium: provium-agent was not found (searched: " << agent.searched_list() << ")\n";
+      return false;
+    }
+  }
+  err << "provium: --vmm local: no kernel is booted; each VM is provium-agent in a sandbox on this host\n";
+  plan.local = LocalHostSettings{.agent_binary = *agent.path, .identity = std::move(identity)};
+  return true;
+}
+
 }  // namespace
 
 std::variant<RunPlan, int> plan_run(const RunOptions& options, std::ostream& err) {
@@ -53,7 +88,9 @@ std::variant<RunPlan, int> plan_run(const RunOptions& options, std::ostream& err
     err << "provium: " << error.what() << "\n";
     return kExitInternalError;
   }
-  const Located guest_dir = find_bundled_guest_dir(exe_dir);
+  plan.vmm = options.vmm;
+  const bool local = options.vmm == Vmm::local;
+  const Located guest_dir = local ? Located{} : find_bundled_guest_dir(exe_dir);
   std::optional<BundledGuest> guest;
   try {
     guest = load_bundled_guest(guest_dir);
@@ -62,6 +99,10 @@ std::variant<RunPlan, int> plan_run(const RunOptions& options, std::ostream& err
   }
   const bool builtin_default = plan.config.profiles.count("default") == 0;
   add_builtin_default_profile(plan.config, guest, guest_dir);
+  if (local) {
+    // No kernel is booted, so no profile is unavailable for the lack of one.
+    for (auto& [name, profile] : plan.config.profiles) profile.unavailable.reset();
+  }
 
   const std::vector<fs::path> scanned = paths_to_scan(options, plan.config, cwd);
   try {
@@ -72,6 +113,18 @@ std::variant<RunPlan, int> plan_run(const RunOptions& options, std::ostream& err
   }
 
   const Located runner = find_runner_binary(exe_dir);
+  const FileRunSettings settings{.runner = runner.path.value_or(fs::path()),
+                                 .timeout = options.timeout,
+                                 .selection = options.selection,
+                                 .test_hooks = options.test_hooks,
+                                 .module_roots = module_roots(scanned, plan.config, cwd),
+                                 .cwd = cwd};
+  if (local) {
+    if (!plan_local_host(options, runner, exe_dir, plan, err)) return kExitInternalError;
+    plan.settings = settings;
+    return plan;
+  }
+
   const auto qemu = find_program("qemu-system-x86_64");
   const AccelDecision accel = choose_accel(options);
   if (options.preflight) {
@@ -85,12 +138,7 @@ std::variant<RunPlan, int> plan_run(const RunOptions& options, std::ostream& err
   }
   err << accel.message << "\n";
 
-  plan.settings = FileRunSettings{.runner = *runner.path,
-                                      .timeout = options.timeout,
-                                      .selection = options.selection,
-                                      .test_hooks = options.test_hooks,
-                                      .module_roots = module_roots(scanned, plan.config, cwd),
-                                      .cwd = cwd};
+  plan.settings = settings;
   plan.host = VmHostSettings{.qemu_binary = qemu ? std::optional<fs::path>(*qemu) : std::nullopt,
                                  .accel = accel.accel,
                                  .privileges = plan_privilege_drop(accel.accel == Accel::kvm),

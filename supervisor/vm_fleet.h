@@ -1,6 +1,6 @@
 // The VMs one test file has created. Each VM lives in a refcounted slot shared
 // by the fleet and the runner's Vm capability: whichever lets go first (the
-// runner shutting it down or dropping it, or the file ending) kills QEMU, and
+// runner shutting it down or dropping it, or the file ending) kills the VM, and
 // neither side can be left holding a dangling pointer.
 #pragma once
 
@@ -9,7 +9,7 @@
 
 #include <kj/refcount.h>
 
-#include "qemu_vm.h"
+#include "running_vm.h"
 #include "vm_request.h"
 
 namespace provium {
@@ -21,9 +21,9 @@ struct VmSlot : public kj::Refcounted {
   std::string profile;
   VmRequest created_with;
   VmState state = VmState::created;
-  kj::Maybe<kj::Own<QemuVm>> vm;
+  kj::Maybe<kj::Own<RunningVm>> vm;
 
-  // Kills QEMU (if any) now; the slot stops counting as live.
+  // Kills the VM (if any) now; the slot stops counting as live.
   void release();
 };
 
@@ -38,7 +38,7 @@ class VmFleet {
 
   // Throws std::runtime_error when the file already has kMaxLiveVms live VMs.
   kj::Own<VmSlot> add(std::string name, std::string profile, VmRequest created_with);
-  // Kills and reaps every QEMU of this file.
+  // Kills and reaps every VM of this file.
   void destroy_all();
   std::size_t live() const;
 

@@ -56,4 +56,9 @@ kj::Own<QemuVm> VmLauncher::launch(const BootPlan& plan) {
   }
 }
 
+LaunchedVm VmLauncher::launch_vm(const std::string& name, const Profile& profile, const VmRequest& request) {
+  const BootPlan plan = make_boot_plan(name, profile, request);
+  return LaunchedVm{launch(plan), plan.memory_bytes};
+}
+
 }  // namespace provium

@@ -1,6 +1,6 @@
-// Turns a BootPlan into a running QemuVm. Shared by every file of a run: it
-// holds the host decisions made once (QEMU binary, accelerator, privilege
-// drop, vsock) and the agent overlay cache.
+// The QEMU backend: turns a BootPlan into a running QemuVm. Shared by every
+// file of a run: it holds the host decisions made once (QEMU binary,
+// accelerator, privilege drop, vsock) and the agent overlay cache.
 #pragma once
 
 #include <filesystem>
@@ -14,6 +14,7 @@
 #include "boot_plan.h"
 #include "qemu_privileges.h"
 #include "qemu_vm.h"
+#include "vm_backend.h"
 
 namespace provium {
 
@@ -26,7 +27,7 @@ struct VmHostSettings {
   bool vsock_available = false;  // /dev/vhost-vsock exists
 };
 
-class VmLauncher {
+class VmLauncher final : public VmBackend {
  public:
   VmLauncher(kj::AsyncIoContext& io, VmHostSettings settings);
 
@@ -34,6 +35,10 @@ class VmLauncher {
   // std::runtime_error naming the VM and the file or step at fault.
   kj::Own<QemuVm> launch(const BootPlan& plan);
   Accel accel() const { return settings_.accel; }
+
+  // VmBackend: make_boot_plan() from the profile and request, then launch().
+  LaunchedVm launch_vm(const std::string& name, const Profile& profile, const VmRequest& request) override;
+  std::string accel_name() const override { return to_string(settings_.accel); }
 
  private:
   std::filesystem::path agent_overlay_for(const BootPlan& plan) const;

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "boot_plan.h"
 #include "kj_error.h"
 
 namespace provium {
@@ -30,15 +29,15 @@ kj::Promise<void> VmServer::boot(BootContext context) {
   }
   const Profile* profile = services_.config.find_profile(slot.profile);
   if (!profile) throw_kj_error(fmt::format("VM `{}`: profile `{}` vanished", slot.name, slot.profile));
-  QemuVm* vm = nullptr;  // owned by the slot; only used before we return
+  RunningVm* vm = nullptr;  // owned by the slot; only used before we return
   try {
     const VmRequest boot_request = read_vm_request(context.getParams().getOptions(), services_.host_cpus);
-    const BootPlan plan = make_boot_plan(slot.name, *profile, merge_vm_requests(slot.created_with, boot_request));
-    auto launched = services_.launcher.launch(plan);
-    vm = launched.get();
-    slot.vm = kj::mv(launched);
+    LaunchedVm launched =
+        services_.launcher.launch_vm(slot.name, *profile, merge_vm_requests(slot.created_with, boot_request));
+    vm = launched.vm.get();
+    slot.vm = kj::mv(launched.vm);
     slot.state = VmState::booting;
-    context.getResults().initInfo().setMemoryBytes(plan.memory_bytes);
+    context.getResults().initInfo().setMemoryBytes(launched.memory_bytes);
   } catch (const std::exception& error) {
     throw_kj_error(fmt::format("VM `{}`: {}", slot.name, error.what()));
   }
@@ -46,13 +45,13 @@ kj::Promise<void> VmServer::boot(BootContext context) {
       .then(
           [this, context]() mutable {
             // Look the VM up again: a shutdown() may have released it meanwhile.
-            QemuVm* vm = nullptr;
+            RunningVm* vm = nullptr;
             KJ_IF_MAYBE(booted, slot_->vm) { vm = booted->get(); }
             if (!vm) throw_kj_error(fmt::format("VM `{}` was shut down while booting", slot_->name));
             slot_->state = VmState::booted;
             auto results = context.getResults();
             auto info = results.getInfo();
-            info.setAccel(to_string(services_.launcher.accel()));
+            info.setAccel(services_.launcher.accel_name());
             info.setCid(vm->vsock_cid().value_or(0));
             results.setChannel(kj::heap<AgentChannelServer>(vm->take_agent_fd()));
           },

@@ -1,6 +1,7 @@
-// The `Vm` capability a runner gets from createVm(). boot() starts QEMU and
-// returns an AgentChannel whose getFd() carries our end of the agent channel
-// to the runner (Cap'n Proto passes it as SCM_RIGHTS).
+// The `Vm` capability a runner gets from createVm(). boot() starts the VM
+// through the run's backend (QEMU, or the sandboxed local agent) and returns an
+// AgentChannel whose getFd() carries our end of the agent channel to the
+// runner (Cap'n Proto passes it as SCM_RIGHTS).
 #pragma once
 
 #include <kj/io.h>

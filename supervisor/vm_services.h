@@ -2,13 +2,13 @@
 #pragma once
 
 #include "config.h"
-#include "vm_launcher.h"
+#include "vm_backend.h"
 
 namespace provium {
 
 struct VmServices {
   const Config& config;
-  VmLauncher& launcher;
+  VmBackend& launcher;  // QEMU, or the local backend with --vmm local
   unsigned host_cpus = 1;
 };
 

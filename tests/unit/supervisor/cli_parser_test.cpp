@@ -79,11 +79,19 @@ TEST(CliParser, VerboseAndQuietExcludeEachOther) {
   EXPECT_EQ(parse({"-q"}).options.verbosity, Verbosity::quiet);
 }
 
-TEST(CliParser, LocalVmmIsRefusedForNow) {
-  const auto decision = parse({"--vmm", "local"});
-  EXPECT_EQ(decision.exit_code, 2);
-  EXPECT_NE(decision.stderr_text.find("not available yet"), std::string::npos);
+TEST(CliParser, VmmChoosesTheBackend) {
+  EXPECT_EQ(parse({}).options.vmm, Vmm::qemu);
+  EXPECT_EQ(parse({"--vmm", "qemu"}).options.vmm, Vmm::qemu);
+  const auto local = parse({"--vmm", "local"});
+  EXPECT_EQ(local.command, CliCommand::run_tests);
+  EXPECT_EQ(local.options.vmm, Vmm::local);
   EXPECT_EQ(parse({"--vmm", "firecracker"}).exit_code, 2);
+}
+
+TEST(CliParser, AccelMeansNothingWithoutQemu) {
+  const auto decision = parse({"--vmm", "local", "--accel", "kvm"});
+  EXPECT_EQ(decision.exit_code, 2);
+  EXPECT_NE(decision.stderr_text.find("--vmm local runs no QEMU"), std::string::npos) << decision.stderr_text;
 }
 
 TEST(CliParser, BadValuesAndUnknownFlagsExitTwo) {

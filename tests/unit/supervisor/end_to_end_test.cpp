@@ -60,6 +60,7 @@ class EndToEnd : public ::testing::Test {
     spec.env.insert(spec.env.end(), {"PATH=" + env_or_empty("PATH"), "HOME=" + home_.path().string(),
                                      "PROVIUM_RUNNER=" + env_or_empty("FAKE_RUNNER")});
     if (!env_or_empty("PROVIUM_GUEST_DIR").empty()) spec.env.push_back("PROVIUM_GUEST_DIR=" + env_or_empty("PROVIUM_GUEST_DIR"));
+    if (!env_or_empty("PROVIUM_AGENT").empty()) spec.env.push_back("PROVIUM_AGENT=" + env_or_empty("PROVIUM_AGENT"));
     out_ = kj::AutoCloseFd(::open((home_.path() / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     err_ = kj::AutoCloseFd(::open((home_.path() / "err").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     null_ = kj::AutoCloseFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -254,6 +255,32 @@ TEST_F(EndToEnd, BootFailuresCarryQemusOwnWords) {
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.out.find("FAIL boot"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("QEMU said:"), std::string::npos) << run.out;
+}
+
+// --vmm local: no QEMU, no guest image; the profile's kernel is not even read.
+TEST_F(EndToEnd, LocalModeRunsTheAgentAndHandsOverItsChannel) {
+  project_.write("provium.toml", "[profiles.nokernel]\nkernel = \"no-such-kernel\"\ninitrd = \"no-such-initrd\"\n"
+                                 "cmdline = \"quiet\"\n");
+  project_.write("vm.test.lua", "boot nokernel\nagent-hello\nconsole\n");
+  project_.write("default.test.lua", "boot default\nagent-hello\n");
+  const RunOutput run = provium({"-v", "--vmm", "local", "--timeout", "60"});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("PASS default.test.lua"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("PASS vm.test.lua"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("PASS agent-hello"), std::string::npos) << run.out;
+  EXPECT_NE(run.err.find("provium: --vmm local: no kernel is booted"), std::string::npos) << run.err;
+  EXPECT_EQ(run.err.find("QEMU"), std::string::npos) << run.err;
+}
+
+TEST_F(EndToEnd, LocalModePreflightNeedsTheAgent) {
+  project_.write("a.test.lua", "pass x\n");
+  const RunOutput run = provium({"--vmm", "local"}, {"PROVIUM_AGENT=/nonexistent/provium-agent"});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("provium: preflight: --vmm local needs provium-agent, which was not found (searched: "
+                         "/nonexistent/provium-agent)"),
+            std::string::npos)
+      << run.err;
+  EXPECT_EQ(provium({"--vmm", "local", "--no-preflight"}, {"PROVIUM_AGENT=/nonexistent/provium-agent"}).exit_code, 2);
 }
 
 }  // namespace

@@ -41,5 +41,27 @@ TEST(Preflight, NoGuestWarningWhenTheConfigDefinesDefault) {
   EXPECT_TRUE(check_preflight(facts).warnings.empty());
 }
 
+TEST(Preflight, LocalModeNeedsNoQemuNorGuest) {
+  const LocalPreflightFacts facts{.runner = Located{std::filesystem::path("/b/provium-runner"), {}},
+                                  .agent = Located{std::filesystem::path("/b/provium-agent"), {}},
+                                  .sandbox_error = std::nullopt};
+  const auto result = check_local_preflight(facts);
+  EXPECT_TRUE(result.errors.empty());
+  EXPECT_TRUE(result.warnings.empty());
+}
+
+TEST(Preflight, LocalModeProblemsComeWithAFix) {
+  const LocalPreflightFacts facts{.runner = Located{std::nullopt, {"/b/runner/provium-runner"}},
+                                  .agent = Located{std::nullopt, {"/b/agent/provium-agent"}},
+                                  .sandbox_error = "unshare the user, mount and PID namespaces: Operation not permitted"};
+  const auto result = check_local_preflight(facts);
+  ASSERT_EQ(result.errors.size(), 3u);
+  EXPECT_NE(result.errors[0].find("PROVIUM_RUNNER"), std::string::npos);
+  EXPECT_NE(result.errors[1].find("/b/agent/provium-agent"), std::string::npos);
+  EXPECT_NE(result.errors[1].find("PROVIUM_AGENT"), std::string::npos);
+  EXPECT_NE(result.errors[2].find("Operation not permitted"), std::string::npos);
+  EXPECT_NE(result.errors[2].find("user.max_user_namespaces"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace provium

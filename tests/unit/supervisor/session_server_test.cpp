@@ -1,5 +1,6 @@
 // The Session as a hostile runner sees it, called in-process.
 #include "session_server.h"
+#include "vm_launcher.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,76 @@
+#include "local_vm.h"
+
+#include <cerrno>
+#include <csignal>
+
+#include <poll.h>
+#include <sys/syscall.h>
+
+#include <fmt/format.h>
+
+#include "kj_error.h"
+
+namespace provium {
+
+LocalVm::LocalVm(kj::AsyncIoContext& io, const std::string& name, const LocalSandboxSpec& spec)
+    : LocalVm(io, name, spawn_in_local_sandbox(spec)) {}
+
+LocalVm::LocalVm(kj::AsyncIoContext& io, const std::string& name, SpawnedSandbox spawned)
+    : io_(io),
+      name_(name),
+      agent_fd_(kj::mv(spawned.channel)),
+      process_(std::move(spawned.process)),
+      output_stream_(io.lowLevelProvider->wrapInputFd(kj::mv(spawned.output))),
+      exit_watcher_(io.unixEventPort, process_),
+      exited_(exit_watcher_.exited().then([this](ExitStatus status) { exit_status_ = status; }).fork()),
+      output_drain_(drain_into(*output_stream_, output_).eagerlyEvaluate(nullptr)) {}
+
+kj::Promise<void> LocalVm::wait_ready(kj::Duration) {
+  if (running()) return kj::READY_NOW;
+  // It died between exec and now: give its last words a moment to arrive.
+  auto settled = output_drain_.then([]() {}).exclusiveJoin(io_.provider->getTimer().afterDelay(kj::SECONDS));
+  output_drain_ = kj::READY_NOW;
+  return canceler_.wrap(settled.then([this]() -> kj::Promise<void> {
+    std::string details = fmt::format("VM `{}`: the local agent exited during startup", name_);
+    if (const auto status = process_.poll()) details += fmt::format(" ({})", status->describe());
+    const std::string said = output_.last_lines(20);
+    if (!said.empty()) details += "\nthe agent said:\n" + said;
+    throw_kj_error(details);
+  }));
+}
+
+namespace {
+
+// How long kill() waits for the monitor to take the sandbox down by itself.
+constexpr int kKillWaitMs = 2000;
+
+}  // namespace
+
+void LocalVm::ask_monitor_to_stop() {
+  // To the monitor only (not its process group): it SIGKILLs PID 1 and exits
+  // once the whole PID namespace is gone.
+  ::syscall(SYS_pidfd_send_signal, process_.pidfd(), SIGTERM, nullptr, 0);
+}
+
+kj::Promise<void> LocalVm::shutdown(kj::Duration grace) {
+  if (!running()) return kj::READY_NOW;
+  ask_monitor_to_stop();
+  auto deadline = io_.provider->getTimer().afterDelay(grace);
+  return canceler_.wrap(exited_.addBranch().exclusiveJoin(kj::mv(deadline)).then([this]() { kill(); }));
+}
+
+void LocalVm::kill() {
+  if (!process_.running()) return;
+  // Let the monitor reap the sandbox, so that nothing of it is left (not even
+  // a zombie for init) when we return; SIGKILL to its process group if it
+  // takes too long.
+  if (!process_.poll()) {
+    ask_monitor_to_stop();
+    pollfd exited{process_.pidfd(), POLLIN, 0};
+    while (::poll(&exited, 1, kKillWaitMs) < 0 && errno == EINTR) {
+    }
+  }
+  exit_status_ = process_.kill_and_wait();
+}
+
+}  // namespace provium
