@@ -34,7 +34,7 @@ def record(name, ok, detail=""):
 def stray_processes():
     out = subprocess.run(["ps", "-eo", "pid=,comm="], capture_output=True, text=True).stdout
     return [line.strip() for line in out.splitlines()
-            if line.split()[-1].startswith(("qemu-system", "provium-runner"))]
+            if line.split()[-1].startswith(("qemu-system", "provium-runner", "provium-agent", "provium-sandbox"))]
 
 
 def run_provium(args, cwd=ROOT, timeout=600):
