@@ -41,6 +41,16 @@ const char* variant_name(wire::Response::Which which) {
     case wire::Response::RUN: return "run";
     case wire::Response::DATA: return "data";
     case wire::Response::DONE: return "done";
+    case wire::Response::STAT: return "stat";
+    case wire::Response::DIR_ENTRIES: return "dirEntries";
+    case wire::Response::STREAM_STARTED: return "streamStarted";
+    case wire::Response::EVENT: return "event";
+    case wire::Response::HANDLE: return "handle";
+    case wire::Response::CLOCK: return "clock";
+    case wire::Response::SYSCALL: return "syscall";
+    case wire::Response::IOCTL: return "ioctl";
+    case wire::Response::WRITTEN: return "written";
+    case wire::Response::OFFSET: return "offset";
     default: return "another variant";  // the protocol grows; this client needs only these
   }
 }
@@ -51,6 +61,20 @@ std::string to_string(capnp::Data::Reader data) {
 
 capnp::Data::Reader as_data(std::string_view text) {
   return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(text.data()), text.size());
+}
+
+const char* entry_type_name(wire::EntryType type) {
+  switch (type) {
+    case wire::EntryType::FILE: return "file";
+    case wire::EntryType::DIRECTORY: return "directory";
+    case wire::EntryType::SYMLINK: return "symlink";
+    case wire::EntryType::FIFO: return "fifo";
+    case wire::EntryType::SOCKET: return "socket";
+    case wire::EntryType::BLOCK_DEVICE: return "block_device";
+    case wire::EntryType::CHAR_DEVICE: return "char_device";
+    case wire::EntryType::OTHER: return "other";
+  }
+  return "other";  // a newer agent's type: still something that is there
 }
 
 void set_nonblocking(int fd) {
@@ -112,13 +136,13 @@ void AgentClient::write_bytes(const std::vector<std::byte>& bytes, Deadline dead
   }
 }
 
-void AgentClient::read_more(Deadline deadline) {
+bool AgentClient::read_more(Deadline deadline) {
   for (;;) {
     std::byte buffer[kReadChunk];
     const ssize_t got = ::read(fd_.get(), buffer, sizeof buffer);
     if (got > 0) {
       decoder_.feed(buffer, static_cast<std::size_t>(got));
-      return;
+      return true;
     }
     if (got == 0) break_with(Kind::closed, "agent channel closed");
     if (errno == EINTR) continue;
@@ -126,10 +150,10 @@ void AgentClient::read_more(Deadline deadline) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
       break_with(Kind::closed, std::string("reading the agent channel: ") + std::strerror(errno));
     }
-    if (deadline.expired()) throw AgentError(Kind::timeout, "timed out waiting for the agent");
+    if (deadline.expired()) return false;
     pollfd waiter{fd_.get(), POLLIN, 0};
     const int ready = ::poll(&waiter, 1, deadline.poll_timeout_ms());
-    if (ready == 0) throw AgentError(Kind::timeout, "timed out waiting for the agent");
+    if (ready == 0) return false;
     if (ready < 0 && errno != EINTR) break_with(Kind::closed, std::string("poll: ") + std::strerror(errno));
   }
 }
@@ -139,7 +163,7 @@ void AgentClient::send_request(capnp::MallocMessageBuilder& message, Deadline de
   write_bytes(frame::encode(message), deadline);
 }
 
-std::unique_ptr<AgentClient::Reply> AgentClient::await_reply(std::uint64_t id, const char* op, Deadline deadline) {
+AgentClient::Frame AgentClient::next_frame(const char* op, Deadline deadline, std::unique_ptr<Reply>& answer) {
   for (;;) {
     throw_if_broken();
     std::optional<kj::Array<capnp::word>> words;
@@ -149,26 +173,82 @@ std::unique_ptr<AgentClient::Reply> AgentClient::await_reply(std::uint64_t id, c
       break_with(Kind::protocol, error.what());
     }
     if (!words) {
-      read_more(deadline);
+      if (!read_more(deadline)) return Frame::timed_out;
       continue;
     }
     std::unique_ptr<Reply> reply;
-    std::uint64_t reply_id = 0;
     try {
       reply = std::make_unique<Reply>(kj::mv(*words));
+      if (route_unsolicited(*reply)) return Frame::routed;
+    } catch (const kj::Exception& error) {
+      break_with(Kind::protocol, std::string("malformed frame while waiting for `") + op + "`: " +
+                                     error.getDescription().cStr());
+    }
+    answer = std::move(reply);
+    return Frame::answer;
+  }
+}
+
+bool AgentClient::route_unsolicited(Reply& reply) {
+  auto root = reply.root();
+  if (root.getId() != 0) return false;
+  // id 0 with an error is the agent's complaint about a frame it could not
+  // parse, which answers nothing else.
+  if (root.isError()) {
+    break_with(Kind::protocol,
+               std::string("the agent could not parse a request (") + root.getError().getMessage().cStr() + ")");
+  }
+  if (!root.isEvent()) return true;  // nothing else is unsolicited; ignore it
+  auto event = root.getEvent();
+  const std::uint32_t worker = root.getWorker();
+  if (event.isStreamData()) {
+    auto data = event.getStreamData();
+    const StreamKey key{worker, data.getStream()};
+    auto it = streams_.find(key);
+    if (it == streams_.end()) return true;  // closed here already: late data
+    const auto bytes = data.getData();
+    if (!it->second.append(std::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()),
+                           data.getAfterTruncation())) {
+      break_with(Kind::protocol, "the agent sent stream " + std::to_string(key.stream) + " more than its credit");
+    }
+  } else if (event.isStreamEnd()) {
+    auto end = event.getStreamEnd();
+    auto it = streams_.find(StreamKey{worker, end.getStream()});
+    if (it == streams_.end()) return true;
+    it->second.end(StreamEnding{end.getReason() == wire::StreamEndReason::FAILED, end.getErrno(),
+                                end.getMessage().cStr()});
+  }
+  return true;
+}
+
+std::unique_ptr<AgentClient::Reply> AgentClient::await_reply(std::uint64_t id, const char* op, Deadline deadline) {
+  for (;;) {
+    std::unique_ptr<Reply> reply;
+    const Frame frame = next_frame(op, deadline, reply);
+    if (frame == Frame::timed_out) throw AgentError(Kind::timeout, "timed out waiting for the agent");
+    if (frame == Frame::routed) continue;
+    std::uint64_t reply_id = 0;
+    try {
       reply_id = reply->root().getId();
     } catch (const kj::Exception& error) {
       break_with(Kind::protocol, std::string("malformed answer to `") + op + "`: " + error.getDescription().cStr());
     }
     if (reply_id == id) return reply;
-    // id 0 carries unsolicited events (ignored here) and the agent's
-    // complaint about a frame it could not parse, which answers nothing else.
-    if (reply_id == 0 && reply->root().isError()) {
-      break_with(Kind::protocol, std::string("the agent could not parse a request (") +
-                                     reply->root().getError().getMessage().cStr() + ")");
-    }
-    // Otherwise: a late answer to a call we gave up on, or an event. Dropped.
+    // Otherwise a late answer to a call we gave up on. Dropped.
   }
+}
+
+template <typename Build>
+std::unique_ptr<AgentClient::Reply> AgentClient::call(const char* op, std::uint32_t worker, Deadline deadline,
+                                                      Build&& build) {
+  capnp::MallocMessageBuilder message;
+  auto request = message.initRoot<wire::Request>();
+  const auto id = take_id();
+  request.setId(id);
+  request.setWorker(worker);
+  build(request);
+  send_request(message, deadline);
+  return await_reply(id, op, deadline);
 }
 
 template <typename Extract>
@@ -277,6 +357,290 @@ void AgentClient::write_file(const std::string& path, std::string_view data, std
   send_request(message, deadline);
   auto reply = await_reply(id, "writeFile", deadline);
   decode_reply("writeFile", [&] { expect_variant(reply->root(), wire::Response::DONE, "writeFile"); });
+}
+
+GuestStat AgentClient::stat(const std::string& path, Deadline deadline, std::uint32_t worker) {
+  auto reply = call("stat", worker, deadline, [&](auto request) { request.initStat().setPath(path); });
+  return decode_reply("stat", [&] {
+    auto response = reply->root();
+    expect_variant(response, wire::Response::STAT, "stat");
+    auto stat = response.getStat();
+    return GuestStat{stat.getSize(), stat.getMtimeNs(), stat.getPerm(), entry_type_name(stat.getEntryType()),
+                     stat.getUid(), stat.getGid(), stat.getNlink(), stat.getInode()};
+  });
+}
+
+std::vector<GuestDirEntry> AgentClient::listdir(const std::string& path, Deadline deadline, std::uint32_t worker) {
+  auto reply = call("listdir", worker, deadline, [&](auto request) { request.initListdir().setPath(path); });
+  return decode_reply("listdir", [&] {
+    auto response = reply->root();
+    expect_variant(response, wire::Response::DIR_ENTRIES, "listdir");
+    std::vector<GuestDirEntry> entries;
+    for (auto entry : response.getDirEntries()) {
+      entries.push_back(GuestDirEntry{entry.getName(), entry_type_name(entry.getEntryType())});
+    }
+    return entries;
+  });
+}
+
+void AgentClient::mkdir(const std::string& path, bool parents, std::uint32_t perm, Deadline deadline,
+                        std::uint32_t worker) {
+  auto reply = call("mkdir", worker, deadline, [&](auto request) {
+    auto mkdir = request.initMkdir();
+    mkdir.setPath(path);
+    mkdir.setParents(parents);
+    mkdir.setPerm(perm);
+  });
+  decode_reply("mkdir", [&] { expect_variant(reply->root(), wire::Response::DONE, "mkdir"); });
+}
+
+void AgentClient::unlink(const std::string& path, Deadline deadline, std::uint32_t worker) {
+  auto reply = call("unlink", worker, deadline, [&](auto request) { request.initUnlink().setPath(path); });
+  decode_reply("unlink", [&] { expect_variant(reply->root(), wire::Response::DONE, "unlink"); });
+}
+
+void AgentClient::rename(const std::string& from, const std::string& to, Deadline deadline, std::uint32_t worker) {
+  auto reply = call("rename", worker, deadline, [&](auto request) {
+    auto rename = request.initRename();
+    rename.setFrom(from);
+    rename.setTo(to);
+  });
+  decode_reply("rename", [&] { expect_variant(reply->root(), wire::Response::DONE, "rename"); });
+}
+
+std::uint64_t AgentClient::open_file(const std::string& path, std::uint32_t mode_bits, std::uint32_t perm,
+                                     Deadline deadline, std::uint32_t worker) {
+  auto reply = call("openFile", worker, deadline, [&](auto request) {
+    auto open = request.initOpenFile();
+    open.setPath(path);
+    open.setMode(mode_bits);
+    open.setPerm(perm);
+  });
+  return decode_reply("openFile", [&] {
+    expect_variant(reply->root(), wire::Response::HANDLE, "openFile");
+    return reply->root().getHandle();
+  });
+}
+
+std::string AgentClient::file_read(std::uint64_t handle, std::uint32_t max_bytes, Deadline deadline,
+                                   std::uint32_t worker) {
+  auto reply = call("fileRead", worker, deadline, [&](auto request) {
+    auto read = request.initFileRead();
+    read.setHandle(handle);
+    read.setMaxBytes(max_bytes);
+  });
+  return decode_reply("fileRead", [&] {
+    expect_variant(reply->root(), wire::Response::DATA, "fileRead");
+    return to_string(reply->root().getData());
+  });
+}
+
+std::uint64_t AgentClient::file_write(std::uint64_t handle, std::string_view data, Deadline deadline,
+                                      std::uint32_t worker) {
+  auto reply = call("fileWrite", worker, deadline, [&](auto request) {
+    auto write = request.initFileWrite();
+    write.setHandle(handle);
+    write.setData(as_data(data));
+  });
+  return decode_reply("fileWrite", [&] {
+    expect_variant(reply->root(), wire::Response::WRITTEN, "fileWrite");
+    return reply->root().getWritten();
+  });
+}
+
+std::uint64_t AgentClient::file_seek(std::uint64_t handle, std::int64_t offset, int whence, Deadline deadline,
+                                     std::uint32_t worker) {
+  auto reply = call("fileSeek", worker, deadline, [&](auto request) {
+    auto seek = request.initFileSeek();
+    seek.setHandle(handle);
+    seek.setOffset(offset);
+    seek.setWhence(whence == 0 ? wire::SeekWhence::SET : whence == 1 ? wire::SeekWhence::CUR : wire::SeekWhence::END);
+  });
+  return decode_reply("fileSeek", [&] {
+    expect_variant(reply->root(), wire::Response::OFFSET, "fileSeek");
+    return reply->root().getOffset();
+  });
+}
+
+std::uint64_t AgentClient::file_tell(std::uint64_t handle, Deadline deadline, std::uint32_t worker) {
+  auto reply = call("fileTell", worker, deadline, [&](auto request) { request.initFileTell().setHandle(handle); });
+  return decode_reply("fileTell", [&] {
+    expect_variant(reply->root(), wire::Response::OFFSET, "fileTell");
+    return reply->root().getOffset();
+  });
+}
+
+void AgentClient::file_close(std::uint64_t handle, Deadline deadline, std::uint32_t worker) {
+  auto reply = call("fileClose", worker, deadline, [&](auto request) { request.initFileClose().setHandle(handle); });
+  decode_reply("fileClose", [&] { expect_variant(reply->root(), wire::Response::DONE, "fileClose"); });
+}
+
+Layer0Result AgentClient::syscall(const SyscallCall& syscall, Deadline deadline, std::uint32_t worker) {
+  auto reply = call("syscall", worker, deadline, [&](auto request) {
+    auto out = request.initSyscall();
+    out.setNr(syscall.nr);
+    auto args = out.initArgs(static_cast<unsigned>(syscall.args.size()));
+    for (unsigned i = 0; i < args.size(); ++i) args.set(i, syscall.args[i]);
+    auto bufs = out.initBufs(static_cast<unsigned>(syscall.bufs.size()));
+    for (unsigned i = 0; i < bufs.size(); ++i) bufs.set(i, as_data(syscall.bufs[i]));
+    auto ptrs = out.initPtrs(static_cast<unsigned>(syscall.ptrs.size()));
+    for (unsigned i = 0; i < ptrs.size(); ++i) ptrs.set(i, syscall.ptrs[i]);
+  });
+  return decode_reply("syscall", [&] {
+    expect_variant(reply->root(), wire::Response::SYSCALL, "syscall");
+    auto result = reply->root().getSyscall();
+    Layer0Result out{result.getRet(), result.getErrno(), std::nullopt, {}};
+    for (auto buf : result.getOutBufs()) out.out_bufs.push_back(to_string(buf));
+    return out;
+  });
+}
+
+Layer0Result AgentClient::ioctl(const IoctlCall& ioctl, Deadline deadline, std::uint32_t worker) {
+  auto reply = call("ioctl", worker, deadline, [&](auto request) {
+    auto out = request.initIoctl();
+    out.setFd(ioctl.fd);
+    out.setCmd(ioctl.cmd);
+    out.setArg(ioctl.arg);
+    if (ioctl.data) out.setData(as_data(*ioctl.data));
+    auto bufs = out.initBufs(static_cast<unsigned>(ioctl.bufs.size()));
+    for (unsigned i = 0; i < bufs.size(); ++i) bufs.set(i, as_data(ioctl.bufs[i]));
+    auto offsets = out.initPtrOffsets(static_cast<unsigned>(ioctl.ptr_offsets.size()));
+    for (unsigned i = 0; i < offsets.size(); ++i) offsets.set(i, ioctl.ptr_offsets[i]);
+  });
+  return decode_reply("ioctl", [&] {
+    expect_variant(reply->root(), wire::Response::IOCTL, "ioctl");
+    auto result = reply->root().getIoctl();
+    Layer0Result out{result.getRet(), result.getErrno(), to_string(result.getOutData()), {}};
+    for (auto buf : result.getOutBufs()) out.out_bufs.push_back(to_string(buf));
+    return out;
+  });
+}
+
+std::int64_t AgentClient::clock_get(Deadline deadline, std::uint32_t worker) {
+  auto reply = call("clockGet", worker, deadline, [&](auto request) { request.setClockGet(); });
+  return decode_reply("clockGet", [&] {
+    expect_variant(reply->root(), wire::Response::CLOCK, "clockGet");
+    return reply->root().getClock().getRealtimeNs();
+  });
+}
+
+void AgentClient::clock_set(std::int64_t realtime_ns, Deadline deadline, std::uint32_t worker) {
+  auto reply = call("clockSet", worker, deadline,
+                    [&](auto request) { request.initClockSet().setRealtimeNs(realtime_ns); });
+  decode_reply("clockSet", [&] { expect_variant(reply->root(), wire::Response::DONE, "clockSet"); });
+}
+
+StreamOpened AgentClient::read_file_stream(const std::string& path, Deadline deadline, std::uint32_t worker) {
+  auto reply = call("readFileStream", worker, deadline, [&](auto request) {
+    auto open = request.initReadFileStream();
+    open.setPath(path);
+    open.setInitialCredit(kStreamWindow);
+  });
+  return register_stream(*reply, "readFileStream", worker);
+}
+
+StreamOpened AgentClient::register_stream(Reply& reply, const char* op, std::uint32_t worker) {
+  const StreamOpened opened = decode_reply(op, [&] {
+    auto response = reply.root();
+    expect_variant(response, wire::Response::STREAM_STARTED, op);
+    auto started = response.getStreamStarted();
+    return StreamOpened{StreamKey{worker, started.getStream()}, started.getStartOffset(), started.getSize()};
+  });
+  // Data can only follow the answer on the wire, so registering now loses nothing.
+  streams_.try_emplace(opened.key, kStreamWindow);
+  return opened;
+}
+
+StreamOpened AgentClient::tail_file(const std::string& path, bool from_end, std::int64_t offset, Deadline deadline,
+                                    std::uint32_t worker) {
+  auto reply = call("tailFile", worker, deadline, [&](auto request) {
+    auto tail = request.initTailFile();
+    tail.setPath(path);
+    tail.setOrigin(from_end ? wire::TailOrigin::END : wire::TailOrigin::BEGINNING);
+    tail.setOffset(offset);
+    tail.setInitialCredit(kStreamWindow);
+  });
+  return register_stream(*reply, "tailFile", worker);
+}
+
+StreamOpened AgentClient::fd_stream(std::uint64_t handle, bool follow, Deadline deadline, std::uint32_t worker) {
+  auto reply = call("fdStream", worker, deadline, [&](auto request) {
+    auto stream = request.initFdStream();
+    stream.setHandle(handle);
+    stream.setFollow(follow);
+    stream.setInitialCredit(kStreamWindow);
+  });
+  return register_stream(*reply, "fdStream", worker);
+}
+
+StreamBuffer& AgentClient::stream_buffer(StreamKey key, const char* op) {
+  auto it = streams_.find(key);
+  if (it == streams_.end()) {
+    throw std::logic_error(std::string(op) + ": stream " + std::to_string(key.stream) + " is not open");
+  }
+  return it->second;
+}
+
+void AgentClient::grant_due_credit(StreamKey key, StreamBuffer& buffer, Deadline deadline) {
+  const auto grant = buffer.due_grant();
+  if (!grant) return;
+  capnp::MallocMessageBuilder message;
+  auto request = message.initRoot<wire::Request>();
+  request.setId(take_id());  // never answered (a window update)
+  request.setWorker(key.worker);
+  auto credit = request.initStreamCredit();
+  credit.setStream(key.stream);
+  credit.setBytes(*grant);
+  send_request(message, deadline);
+}
+
+std::string AgentClient::stream_read(StreamKey key, std::size_t max, Deadline deadline) {
+  for (;;) {
+    StreamBuffer& buffer = stream_buffer(key, "stream read");
+    if (buffer.buffered() > 0) {
+      std::string data = buffer.take(max);
+      grant_due_credit(key, buffer, deadline);
+      return data;
+    }
+    if (buffer.ended()) return {};
+    std::unique_ptr<Reply> late;
+    if (next_frame("stream data", deadline, late) == Frame::timed_out) {
+      throw AgentError(Kind::timeout, "timed out waiting for stream data");
+    }
+    // A non-event frame here is a late answer to a call given up on: dropped.
+  }
+}
+
+std::size_t AgentClient::stream_buffered(StreamKey key) {
+  const Deadline now = Deadline::after(SteadyClock::duration::zero());
+  std::unique_ptr<Reply> late;
+  while (next_frame("stream data", now, late) != Frame::timed_out) {
+  }
+  return stream_buffer(key, "stream poll").buffered();
+}
+
+std::optional<StreamEnding> AgentClient::stream_ending(StreamKey key) const {
+  auto it = streams_.find(key);
+  if (it == streams_.end()) return std::nullopt;
+  return it->second.ending();
+}
+
+void AgentClient::stream_close(StreamKey key, Deadline deadline) {
+  auto it = streams_.find(key);
+  if (it == streams_.end()) return;
+  const bool ended = it->second.ended();
+  // Forget it first: whatever arrives from now on is late and dropped.
+  streams_.erase(it);
+  if (ended) return;  // the agent forgot it when it sent the end
+  auto reply = call("streamClose", key.worker, deadline,
+                    [&](auto request) { request.initStreamClose().setStream(key.stream); });
+  try {
+    decode_reply("streamClose", [&] { expect_variant(reply->root(), wire::Response::DONE, "streamClose"); });
+  } catch (const AgentError& error) {
+    // ENOENT: the stream ended on its own while the close was on its way
+    // (its end event is dropped as late); closed either way.
+    if (error.kind() != Kind::remote || error.remote_errno() != ENOENT) throw;
+  }
 }
 
 }  // namespace provium::runner

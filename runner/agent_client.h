@@ -5,16 +5,27 @@
 // the client waits for the response with that id; responses with other ids
 // (late answers to calls that already timed out) are dropped, so concurrent
 // calls can be added later without changing the wire.
+//
+// Events (id 0) are routed whenever a frame is read, whatever the client is
+// waiting for: stream data and ends go to the StreamBuffer of their (worker,
+// stream id); events for streams the client does not know (closed already)
+// are dropped. Credit is granted as test code consumes the data, so a
+// stream never buffers more than its window here.
 #pragma once
 
 #include "deadline.h"
 #include "guest_command.h"
+#include "guest_path.h"
+#include "layer0.h"
+#include "stream_buffer.h"
 
 #include <frame.h>
 
 #include <kj/io.h>
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -48,6 +59,16 @@ struct AgentHello {
   std::vector<std::string> features;
 };
 
+// What a stream-opening request answered.
+struct StreamOpened {
+  StreamKey key;
+  std::uint64_t start_offset = 0;
+  std::uint64_t size = 0;
+};
+
+// Bytes a stream may have in flight plus buffered here (its credit window).
+inline constexpr std::size_t kStreamWindow = 256 * 1024;
+
 class AgentClient {
  public:
   // Takes ownership of the connected fd (made non-blocking here).
@@ -61,17 +82,76 @@ class AgentClient {
   std::string read_file(const std::string& path, Deadline deadline);
   void write_file(const std::string& path, std::string_view data, std::uint32_t mode, Deadline deadline);
 
+  // Paths. `worker` 0 is the main agent.
+  GuestStat stat(const std::string& path, Deadline deadline, std::uint32_t worker = 0);
+  std::vector<GuestDirEntry> listdir(const std::string& path, Deadline deadline, std::uint32_t worker = 0);
+  void mkdir(const std::string& path, bool parents, std::uint32_t perm, Deadline deadline, std::uint32_t worker = 0);
+  void unlink(const std::string& path, Deadline deadline, std::uint32_t worker = 0);
+  void rename(const std::string& from, const std::string& to, Deadline deadline, std::uint32_t worker = 0);
+
+  // File handles (the handle is the agent's descriptor number).
+  std::uint64_t open_file(const std::string& path, std::uint32_t mode_bits, std::uint32_t perm, Deadline deadline,
+                          std::uint32_t worker = 0);
+  std::string file_read(std::uint64_t handle, std::uint32_t max_bytes, Deadline deadline, std::uint32_t worker = 0);
+  std::uint64_t file_write(std::uint64_t handle, std::string_view data, Deadline deadline, std::uint32_t worker = 0);
+  // whence: 0 set, 1 cur, 2 end.
+  std::uint64_t file_seek(std::uint64_t handle, std::int64_t offset, int whence, Deadline deadline,
+                          std::uint32_t worker = 0);
+  std::uint64_t file_tell(std::uint64_t handle, Deadline deadline, std::uint32_t worker = 0);
+  void file_close(std::uint64_t handle, Deadline deadline, std::uint32_t worker = 0);
+
+  // Layer 0: made in the (worker) agent process itself.
+  Layer0Result syscall(const SyscallCall& call, Deadline deadline, std::uint32_t worker = 0);
+  Layer0Result ioctl(const IoctlCall& call, Deadline deadline, std::uint32_t worker = 0);
+
+  // The guest's CLOCK_REALTIME in ns since the epoch (the monotonic reading
+  // is not used yet), and setting it.
+  std::int64_t clock_get(Deadline deadline, std::uint32_t worker = 0);
+  void clock_set(std::int64_t realtime_ns, Deadline deadline, std::uint32_t worker = 0);
+
+  // Streams. Opening registers a buffer with a kStreamWindow grant.
+  StreamOpened read_file_stream(const std::string& path, Deadline deadline, std::uint32_t worker = 0);
+  // Follows `path` from origin (end when `from_end`) + offset, clamped to the file.
+  StreamOpened tail_file(const std::string& path, bool from_end, std::int64_t offset, Deadline deadline,
+                         std::uint32_t worker = 0);
+  StreamOpened fd_stream(std::uint64_t handle, bool follow, Deadline deadline, std::uint32_t worker = 0);
+  // Waits until the stream has data or has ended. Returns up to `max` bytes;
+  // empty only once the stream ended and everything was read (then see
+  // stream_ending()). Grants credit for what it consumed.
+  std::string stream_read(StreamKey key, std::size_t max, Deadline deadline);
+  // What the stream has buffered, without waiting (reads only frames already
+  // readable without blocking).
+  std::size_t stream_buffered(StreamKey key);
+  std::optional<StreamEnding> stream_ending(StreamKey key) const;
+  // Closes the stream in the agent (unless it ended) and forgets it.
+  void stream_close(StreamKey key, Deadline deadline);
+  std::size_t open_stream_count() const { return streams_.size(); }
+
  private:
   class Reply;
 
   void send_request(capnp::MallocMessageBuilder& message, Deadline deadline);
   std::uint64_t take_id() { return next_id_++; }
   std::unique_ptr<Reply> await_reply(std::uint64_t id, const char* op, Deadline deadline);
+  // Builds a request (id and worker set here), sends it and awaits its answer.
+  template <typename Build>
+  std::unique_ptr<Reply> call(const char* op, std::uint32_t worker, Deadline deadline, Build&& build);
+  // Reads the next frame (waiting until `deadline`). Events are routed here;
+  // an answer is handed back in `answer`.
+  enum class Frame { timed_out, routed, answer };
+  Frame next_frame(const char* op, Deadline deadline, std::unique_ptr<Reply>& answer);
+  // Routes an event or reports the agent's complaint; true if it consumed the frame.
+  bool route_unsolicited(Reply& reply);
+  StreamBuffer& stream_buffer(StreamKey key, const char* op);
+  // Decodes a streamStarted answer and registers the stream's buffer.
+  StreamOpened register_stream(Reply& reply, const char* op, std::uint32_t worker);
+  void grant_due_credit(StreamKey key, StreamBuffer& buffer, Deadline deadline);
   // Runs `extract` on a reply; malformed content breaks the client.
   template <typename Extract>
   auto decode_reply(const char* op, Extract&& extract);
   void write_bytes(const std::vector<std::byte>& bytes, Deadline deadline);
-  void read_more(Deadline deadline);
+  // False if the deadline passed with nothing readable (never throws timeout).
+  bool read_more(Deadline deadline);
   [[noreturn]] void break_with(AgentError::Kind kind, const std::string& message);
   void throw_if_broken() const;
 
@@ -81,6 +161,7 @@ class AgentClient {
   bool broken_ = false;
   AgentError::Kind broken_kind_ = AgentError::Kind::closed;
   std::string broken_reason_;
+  std::map<StreamKey, StreamBuffer> streams_;
 };
 
 }  // namespace provium::runner

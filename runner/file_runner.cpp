@@ -13,6 +13,9 @@
 #include "stdio_write.h"
 #include "test_clock.h"
 #include "test_hooks.h"
+#include "clock_binding.h"
+#include "file_binding.h"
+#include "stream_binding.h"
 #include "vm_binding.h"
 
 #include <chrono>
@@ -57,6 +60,9 @@ class FileRun {
     return run_protected(L(), [&](lua_State* S) {
       open_safe_stdlib(S);
       register_vm_type(S);
+      register_file_type(S);
+      register_stream_type(S);
+      register_clock_type(S);
       register_command_result_type(S);
       install_json_global(S);
       install_framework(S, clock_, job_.filter);

@@ -2,6 +2,8 @@
 
 #include <agent.capnp.h>
 
+#include <poll.h>
+
 #include <stdexcept>
 #include <utility>
 
@@ -53,6 +55,7 @@ std::string Vm::console_excerpt() {
 
 void Vm::mark_dead() {
   state_ = VmState::dead;
+  open_files_ = 0;  // the agent's descriptors went with it
   agent_.reset();
 }
 
@@ -155,8 +158,128 @@ void Vm::write_file(const std::string& path, std::string_view data) {
   });
 }
 
+GuestStat Vm::stat(const std::string& path) {
+  return agent_call("stat " + quoted(path),
+                    [&](AgentClient& agent, Deadline deadline) { return agent.stat(path, deadline); });
+}
+
+std::vector<GuestDirEntry> Vm::listdir(const std::string& path) {
+  return agent_call("listdir " + quoted(path),
+                    [&](AgentClient& agent, Deadline deadline) { return agent.listdir(path, deadline); });
+}
+
+void Vm::mkdir(const std::string& path, bool parents, std::uint32_t perm) {
+  agent_call("mkdir " + quoted(path),
+             [&](AgentClient& agent, Deadline deadline) { agent.mkdir(path, parents, perm, deadline); });
+}
+
+void Vm::unlink(const std::string& path) {
+  agent_call("unlink " + quoted(path), [&](AgentClient& agent, Deadline deadline) { agent.unlink(path, deadline); });
+}
+
+void Vm::rename(const std::string& from, const std::string& to) {
+  agent_call("rename " + quoted(from) + " to " + quoted(to),
+             [&](AgentClient& agent, Deadline deadline) { agent.rename(from, to, deadline); });
+}
+
+std::uint64_t Vm::open_file(const std::string& path, std::uint32_t mode_bits, std::uint32_t perm) {
+  const auto handle = agent_call("open_file " + quoted(path), [&](AgentClient& agent, Deadline deadline) {
+    return agent.open_file(path, mode_bits, perm, deadline);
+  });
+  ++open_files_;
+  return handle;
+}
+
+std::string Vm::file_read(const std::string& what, std::uint64_t handle, std::uint32_t max_bytes) {
+  return agent_call(what + ": read", [&](AgentClient& agent, Deadline deadline) {
+    return agent.file_read(handle, max_bytes, deadline);
+  });
+}
+
+std::uint64_t Vm::file_write(const std::string& what, std::uint64_t handle, std::string_view data) {
+  return agent_call(what + ": write",
+                    [&](AgentClient& agent, Deadline deadline) { return agent.file_write(handle, data, deadline); });
+}
+
+std::uint64_t Vm::file_seek(const std::string& what, std::uint64_t handle, std::int64_t offset, int whence) {
+  return agent_call(what + ": seek", [&](AgentClient& agent, Deadline deadline) {
+    return agent.file_seek(handle, offset, whence, deadline);
+  });
+}
+
+std::uint64_t Vm::file_tell(const std::string& what, std::uint64_t handle) {
+  return agent_call(what + ": tell",
+                    [&](AgentClient& agent, Deadline deadline) { return agent.file_tell(handle, deadline); });
+}
+
+void Vm::file_close(const std::string& what, std::uint64_t handle) {
+  // Counted closed even if the agent complains: the handle is unusable either way.
+  if (open_files_ > 0) --open_files_;
+  agent_call(what + ": close", [&](AgentClient& agent, Deadline deadline) { agent.file_close(handle, deadline); });
+}
+
+Layer0Result Vm::syscall(const SyscallCall& call) {
+  return agent_call("syscall " + std::to_string(call.nr),
+                    [&](AgentClient& agent, Deadline deadline) { return agent.syscall(call, deadline); });
+}
+
+Layer0Result Vm::ioctl(const IoctlCall& call) {
+  return agent_call("ioctl", [&](AgentClient& agent, Deadline deadline) { return agent.ioctl(call, deadline); });
+}
+
+std::int64_t Vm::clock_get_ns() {
+  return agent_call("clock: get", [&](AgentClient& agent, Deadline deadline) { return agent.clock_get(deadline); });
+}
+
+void Vm::clock_set_ns(std::int64_t ns) {
+  agent_call("clock: set", [&](AgentClient& agent, Deadline deadline) { agent.clock_set(ns, deadline); });
+}
+
+void Vm::sleep(Millis duration) {
+  const Deadline wake = Deadline::after(duration);
+  const Deadline until = wake.earliest(clock_.deadline());
+  while (!until.expired()) ::poll(nullptr, 0, until.poll_timeout_ms());  // poll: allowed by the sandbox
+  if (!wake.expired() || clock_.note_if_expired()) clock_.fire();
+}
+
+StreamOpened Vm::tail_file(const std::string& path, bool from_end, std::int64_t offset) {
+  return agent_call("tail_file " + quoted(path), [&](AgentClient& agent, Deadline deadline) {
+    return agent.tail_file(path, from_end, offset, deadline);
+  });
+}
+
+StreamOpened Vm::fd_stream(std::uint64_t handle) {
+  return agent_call("fd_stream " + std::to_string(handle), [&](AgentClient& agent, Deadline deadline) {
+    return agent.fd_stream(handle, true, deadline);
+  });
+}
+
+std::optional<std::string> Vm::stream_read(const std::string& what, StreamKey key, std::size_t max, Deadline wait) {
+  return agent_call(what, [&](AgentClient& agent, Deadline test_deadline) -> std::optional<std::string> {
+    try {
+      return agent.stream_read(key, max, wait.earliest(test_deadline));
+    } catch (const AgentError& error) {
+      // The caller's own wait running out is an answer ("nothing yet"); the
+      // test's deadline passing is not, and goes on to agent_call.
+      if (error.kind() == AgentError::Kind::timeout && !clock_.note_if_expired()) return std::nullopt;
+      throw;
+    }
+  });
+}
+
+std::optional<StreamEnding> Vm::stream_ending(StreamKey key) const {
+  if (!agent_) return std::nullopt;
+  return agent_->stream_ending(key);
+}
+
+void Vm::stream_close(const std::string& what, StreamKey key) {
+  if (state_ != VmState::booted) return;  // the session, and the stream with it, is gone
+  agent_call(what + ": close", [&](AgentClient& agent, Deadline deadline) { agent.stream_close(key, deadline); });
+}
+
 void Vm::shutdown() {
   if (state_ == VmState::shutdown) return;
+  open_files_ = 0;
   agent_.reset();
   state_ = VmState::shutdown;
   try {

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace provium::runner {
 
@@ -37,6 +38,40 @@ class Vm {
   CommandResult run(const GuestCommand& command);
   std::string read_file(const std::string& path);
   void write_file(const std::string& path, std::string_view data);
+  GuestStat stat(const std::string& path);
+  std::vector<GuestDirEntry> listdir(const std::string& path);
+  void mkdir(const std::string& path, bool parents, std::uint32_t perm);
+  void unlink(const std::string& path);
+  void rename(const std::string& from, const std::string& to);
+
+  // File handles; `what` names the file in errors ("file `/p`: read").
+  std::uint64_t open_file(const std::string& path, std::uint32_t mode_bits, std::uint32_t perm);
+  std::string file_read(const std::string& what, std::uint64_t handle, std::uint32_t max_bytes);
+  std::uint64_t file_write(const std::string& what, std::uint64_t handle, std::string_view data);
+  std::uint64_t file_seek(const std::string& what, std::uint64_t handle, std::int64_t offset, int whence);
+  std::uint64_t file_tell(const std::string& what, std::uint64_t handle);
+  void file_close(const std::string& what, std::uint64_t handle);
+  std::size_t open_file_count() const { return open_files_; }
+
+  Layer0Result syscall(const SyscallCall& call);
+  Layer0Result ioctl(const IoctlCall& call);
+
+  // The guest's wall clock (CLOCK_REALTIME), ns since the epoch.
+  std::int64_t clock_get_ns();
+  void clock_set_ns(std::int64_t ns);
+  // Host-side wall-clock sleep, bounded by the test's deadline.
+  void sleep(Millis duration);
+
+  // Streams. Reads wait until `wait` (capped by the test's deadline) and
+  // return nothing when it passes; "" once the stream ended and is drained.
+  StreamOpened tail_file(const std::string& path, bool from_end, std::int64_t offset);
+  StreamOpened fd_stream(std::uint64_t handle);
+  std::optional<std::string> stream_read(const std::string& what, StreamKey key, std::size_t max, Deadline wait);
+  std::optional<StreamEnding> stream_ending(StreamKey key) const;
+  void stream_close(const std::string& what, StreamKey key);
+  std::size_t open_stream_count() const { return agent_ ? agent_->open_stream_count() : 0; }
+  // No open file handles and no open streams.
+  bool is_quiescent() const { return open_file_count() == 0 && open_stream_count() == 0; }
   void shutdown();
   // Like shutdown() but never throws: the error text, if any.
   std::optional<std::string> close() noexcept;
@@ -64,6 +99,7 @@ class Vm {
   VmState state_ = VmState::created;
   std::unique_ptr<AgentClient> agent_;
   std::optional<VmInfo> info_;
+  std::size_t open_files_ = 0;  // handles opened through this VM and not closed
 };
 
 }  // namespace provium::runner

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <memory>
 #include <stdexcept>
@@ -73,6 +75,50 @@ std::map<std::string, std::string> FakeAgent::files() const {
 void FakeAgent::put_file(const std::string& path, const std::string& content) {
   std::lock_guard lock(mutex_);
   files_[path] = content;
+}
+
+std::map<std::string, std::uint32_t> FakeAgent::dirs() const {
+  std::lock_guard lock(mutex_);
+  return dirs_;
+}
+
+std::size_t FakeAgent::open_handles() const {
+  std::lock_guard lock(mutex_);
+  return handles_.size();
+}
+
+std::uint64_t FakeAgent::credit_granted() const {
+  std::lock_guard lock(mutex_);
+  return credit_granted_;
+}
+
+void FakeAgent::send_stream_data(std::uint64_t id, const std::string& data) {
+  capnp::MallocMessageBuilder message;
+  auto response = message.initRoot<wire::Response>();
+  auto event = response.initEvent().initStreamData();
+  event.setStream(id);
+  event.setData(as_data(data));
+  send(message);
+}
+
+// Sends what the stream's credit allows; ends it once all is sent.
+void FakeAgent::pump_stream(std::uint64_t id) {
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return;
+  FakeStream& stream = it->second;
+  while (!stream.pending.empty() && stream.credit > 0) {
+    const std::size_t n = std::min<std::size_t>({kStreamChunk, stream.pending.size(), stream.credit});
+    send_stream_data(id, stream.pending.substr(0, n));
+    stream.pending.erase(0, n);
+    stream.credit -= n;
+  }
+  if (!stream.pending.empty() || stream.follow) return;
+  capnp::MallocMessageBuilder message;
+  auto end = message.initRoot<wire::Response>().initEvent().initStreamEnd();
+  end.setStream(id);
+  end.setReason(wire::StreamEndReason::SOURCE_ENDED);
+  send(message);
+  streams_.erase(it);
 }
 
 void FakeAgent::send(capnp::MallocMessageBuilder& message) {
@@ -185,6 +231,258 @@ void FakeAgent::answer(capnp::FlatArrayMessageReader& reader) {
     }
     case wire::Request::POWER_OFF:
       response.setDone();
+      break;
+    case wire::Request::STAT: {
+      std::lock_guard lock(mutex_);
+      const std::string path = request.getStat().getPath();
+      if (auto file = files_.find(path); file != files_.end()) {
+        auto stat = response.initStat();
+        stat.setSize(file->second.size());
+        stat.setMtimeNs(1700000000123456789);
+        stat.setPerm(0644);
+        stat.setEntryType(wire::EntryType::FILE);
+      } else if (auto dir = dirs_.find(path); dir != dirs_.end()) {
+        auto stat = response.initStat();
+        stat.setPerm(dir->second);
+        stat.setEntryType(wire::EntryType::DIRECTORY);
+      } else {
+        auto error = response.initError();
+        error.setErrno(ENOENT);
+        error.setMessage(path + ": No such file or directory");
+      }
+      break;
+    }
+    case wire::Request::LISTDIR: {
+      std::lock_guard lock(mutex_);
+      const std::string prefix = std::string(request.getListdir().getPath()) + "/";
+      std::vector<std::pair<std::string, wire::EntryType>> entries;
+      for (const auto& [path, content] : files_) {
+        if (path.rfind(prefix, 0) == 0 && path.find('/', prefix.size()) == std::string::npos) {
+          entries.emplace_back(path.substr(prefix.size()), wire::EntryType::FILE);
+        }
+      }
+      for (const auto& [path, perm] : dirs_) {
+        if (path.rfind(prefix, 0) == 0 && path.find('/', prefix.size()) == std::string::npos) {
+          entries.emplace_back(path.substr(prefix.size()), wire::EntryType::DIRECTORY);
+        }
+      }
+      std::sort(entries.begin(), entries.end());
+      auto list = response.initDirEntries(static_cast<unsigned>(entries.size()));
+      for (unsigned i = 0; i < list.size(); ++i) {
+        list[i].setName(entries[i].first);
+        list[i].setEntryType(entries[i].second);
+      }
+      break;
+    }
+    case wire::Request::MKDIR: {
+      std::lock_guard lock(mutex_);
+      auto mkdir = request.getMkdir();
+      std::string path = mkdir.getPath();
+      if (dirs_.count(path) && !mkdir.getParents()) {
+        auto error = response.initError();
+        error.setErrno(EEXIST);
+        error.setMessage(path + ": File exists");
+        break;
+      }
+      if (mkdir.getParents()) {
+        for (auto slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+          dirs_.try_emplace(path.substr(0, slash), 0755);
+        }
+      }
+      dirs_[path] = mkdir.getPerm();
+      response.setDone();
+      break;
+    }
+    case wire::Request::UNLINK: {
+      std::lock_guard lock(mutex_);
+      const std::string path = request.getUnlink().getPath();
+      if (files_.erase(path) + dirs_.erase(path) == 0) {
+        auto error = response.initError();
+        error.setErrno(ENOENT);
+        error.setMessage(path + ": No such file or directory");
+      } else {
+        response.setDone();
+      }
+      break;
+    }
+    case wire::Request::RENAME: {
+      std::lock_guard lock(mutex_);
+      auto rename = request.getRename();
+      auto node = files_.extract(std::string(rename.getFrom()));
+      if (node.empty()) {
+        auto error = response.initError();
+        error.setErrno(ENOENT);
+        error.setMessage("No such file or directory");
+        break;
+      }
+      node.key() = rename.getTo();
+      files_.insert_or_assign(node.key(), node.mapped());
+      response.setDone();
+      break;
+    }
+    case wire::Request::READ_FILE_STREAM: {
+      auto open = request.getReadFileStream();
+      std::string content;
+      {
+        std::lock_guard lock(mutex_);
+        const auto it = files_.find(open.getPath());
+        if (it == files_.end()) {
+          auto error = response.initError();
+          error.setErrno(ENOENT);
+          error.setMessage("No such file or directory");
+          break;
+        }
+        content = it->second;
+      }
+      const std::uint64_t id = next_stream_++;
+      auto started = response.initStreamStarted();
+      started.setStream(id);
+      started.setSize(content.size());
+      send(message);
+      // Data for a stream nobody opened must be dropped by the client.
+      send_stream_data(id + 1000, "stray");
+      streams_[id] = FakeStream{content, open.getInitialCredit()};
+      pump_stream(id);
+      return;
+    }
+    case wire::Request::TAIL_FILE: {
+      auto tail = request.getTailFile();
+      std::string content;
+      {
+        std::lock_guard lock(mutex_);
+        content = files_[tail.getPath()];
+      }
+      std::int64_t start = (tail.getOrigin() == wire::TailOrigin::END ? static_cast<std::int64_t>(content.size()) : 0) +
+                           tail.getOffset();
+      start = std::clamp<std::int64_t>(start, 0, static_cast<std::int64_t>(content.size()));
+      const std::uint64_t id = next_stream_++;
+      auto started = response.initStreamStarted();
+      started.setStream(id);
+      started.setStartOffset(static_cast<std::uint64_t>(start));
+      started.setSize(content.size());
+      send(message);
+      streams_[id] = FakeStream{content.substr(static_cast<std::size_t>(start)), tail.getInitialCredit(), true};
+      pump_stream(id);
+      return;
+    }
+    case wire::Request::STREAM_CREDIT: {
+      auto credit = request.getStreamCredit();
+      {
+        std::lock_guard lock(mutex_);
+        credit_granted_ += credit.getBytes();
+      }
+      if (auto it = streams_.find(credit.getStream()); it != streams_.end()) it->second.credit += credit.getBytes();
+      pump_stream(credit.getStream());
+      return;  // never answered
+    }
+    case wire::Request::OPEN_FILE: {
+      std::lock_guard lock(mutex_);
+      auto open = request.getOpenFile();
+      const std::string path = open.getPath();
+      if (!files_.count(path) && !(open.getMode() & wire::OPEN_CREATE)) {
+        auto error = response.initError();
+        error.setErrno(ENOENT);
+        error.setMessage(path + ": No such file or directory");
+        break;
+      }
+      if (open.getMode() & wire::OPEN_TRUNCATE || !files_.count(path)) files_[path] = "";
+      const std::uint64_t handle = next_handle_++;
+      handles_[handle] = FakeHandle{path, 0};
+      response.setHandle(handle);
+      break;
+    }
+    case wire::Request::FILE_READ:
+    case wire::Request::FILE_WRITE:
+    case wire::Request::FILE_SEEK:
+    case wire::Request::FILE_TELL:
+    case wire::Request::FILE_CLOSE: {
+      std::lock_guard lock(mutex_);
+      const std::uint64_t id = request.isFileRead()    ? request.getFileRead().getHandle()
+                               : request.isFileWrite() ? request.getFileWrite().getHandle()
+                               : request.isFileSeek()  ? request.getFileSeek().getHandle()
+                               : request.isFileTell()  ? request.getFileTell().getHandle()
+                                                       : request.getFileClose().getHandle();
+      auto it = handles_.find(id);
+      if (it == handles_.end()) {
+        auto error = response.initError();
+        error.setErrno(EBADF);
+        error.setMessage("Bad file descriptor");
+        break;
+      }
+      FakeHandle& handle = it->second;
+      std::string& content = files_[handle.path];
+      if (request.isFileRead()) {
+        const std::uint64_t start = std::min<std::uint64_t>(handle.cursor, content.size());
+        const std::string data = content.substr(start, request.getFileRead().getMaxBytes());
+        handle.cursor = start + data.size();
+        response.setData(as_data(data));
+      } else if (request.isFileWrite()) {
+        const std::string data = bytes(request.getFileWrite().getData());
+        if (content.size() < handle.cursor + data.size()) content.resize(handle.cursor + data.size());
+        content.replace(handle.cursor, data.size(), data);
+        handle.cursor += data.size();
+        response.setWritten(data.size());
+      } else if (request.isFileSeek()) {
+        auto seek = request.getFileSeek();
+        const std::int64_t base = seek.getWhence() == wire::SeekWhence::SET   ? 0
+                                  : seek.getWhence() == wire::SeekWhence::CUR ? static_cast<std::int64_t>(handle.cursor)
+                                                                              : static_cast<std::int64_t>(content.size());
+        handle.cursor = static_cast<std::uint64_t>(base + seek.getOffset());
+        response.setOffset(handle.cursor);
+      } else if (request.isFileTell()) {
+        response.setOffset(handle.cursor);
+      } else {
+        handles_.erase(it);
+        response.setDone();
+      }
+      break;
+    }
+    case wire::Request::SYSCALL: {
+      // The fake's syscall: ret = sum of args, bufs come back upper-cased.
+      auto call = request.getSyscall();
+      std::int64_t sum = call.getNr();
+      for (auto arg : call.getArgs()) sum += arg;
+      auto result = response.initSyscall();
+      result.setRet(sum);
+      result.setErrno(sum < 0 ? EINVAL : 0);
+      auto bufs = result.initOutBufs(call.getBufs().size());
+      for (unsigned i = 0; i < bufs.size(); ++i) {
+        std::string text = bytes(call.getBufs()[i]) + "@" + std::to_string(call.getPtrs().size() > i ? call.getPtrs()[i] : 9);
+        for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        bufs.set(i, as_data(text));
+      }
+      break;
+    }
+    case wire::Request::IOCTL: {
+      auto call = request.getIoctl();
+      auto result = response.initIoctl();
+      result.setRet(call.getFd() + static_cast<std::int64_t>(call.getCmd()) + static_cast<std::int64_t>(call.getArg()));
+      std::string data = call.hasData() ? bytes(call.getData()) : std::string("<none>");
+      std::reverse(data.begin(), data.end());
+      result.setOutData(as_data(data));
+      auto bufs = result.initOutBufs(call.getBufs().size());
+      for (unsigned i = 0; i < bufs.size(); ++i) bufs.set(i, as_data(bytes(call.getBufs()[i]) + std::to_string(call.getPtrOffsets()[i])));
+      break;
+    }
+    case wire::Request::CLOCK_GET: {
+      auto clock = response.initClock();
+      clock.setRealtimeNs(clock_ns_);
+      clock.setMonotonicNs(1);
+      break;
+    }
+    case wire::Request::CLOCK_SET:
+      clock_ns_ = request.getClockSet().getRealtimeNs();
+      response.setDone();
+      break;
+    case wire::Request::STREAM_CLOSE:
+      // Like the agent: a stream that ended (or never was) is unknown.
+      if (streams_.erase(request.getStreamClose().getStream()) == 0) {
+        auto error = response.initError();
+        error.setErrno(ENOENT);
+        error.setMessage("streamClose: no such stream");
+      } else {
+        response.setDone();
+      }
       break;
     default: {
       auto error = response.initError();

@@ -60,6 +60,12 @@ class FakeAgent {
   std::vector<SeenRun> runs() const;
   std::map<std::string, std::string> files() const;
   void put_file(const std::string& path, const std::string& content);
+  std::map<std::string, std::uint32_t> dirs() const;
+  // Total streamCredit bytes granted so far, over all streams.
+  std::uint64_t credit_granted() const;
+  std::size_t open_handles() const;
+  // Chunk size of the fake's stream data events.
+  static constexpr std::size_t kStreamChunk = 1000;
 
   // The default run handler: "sh -c 'exit N'" exits N, "sh -c 'echo X'"
   // prints X, "sh -c 'kill'" is signalled with SIGKILL; argv forms echo argv.
@@ -69,6 +75,14 @@ class FakeAgent {
   void serve();
   void answer(capnp::FlatArrayMessageReader& request);
   void send(capnp::MallocMessageBuilder& message);
+  // readFileStream: what is left to send and the credit left to send it with.
+  struct FakeStream {
+    std::string pending;
+    std::uint64_t credit = 0;
+    bool follow = false;  // a tail: never ends by itself
+  };
+  void pump_stream(std::uint64_t id);
+  void send_stream_data(std::uint64_t id, const std::string& data);
 
   kj::AutoCloseFd fd_;
   AgentMisbehaviour misbehaviour_;
@@ -76,6 +90,17 @@ class FakeAgent {
   mutable std::mutex mutex_;
   std::vector<SeenRun> runs_;
   std::map<std::string, std::string> files_;
+  std::map<std::string, std::uint32_t> dirs_;  // path -> perm
+  std::map<std::uint64_t, FakeStream> streams_;
+  struct FakeHandle {
+    std::string path;
+    std::uint64_t cursor = 0;
+  };
+  std::map<std::uint64_t, FakeHandle> handles_;
+  std::uint64_t next_handle_ = 3;
+  std::int64_t clock_ns_ = 1700000000000000000;
+  std::uint64_t next_stream_ = 1;
+  std::uint64_t credit_granted_ = 0;
   std::thread thread_;
 };
 

@@ -1,0 +1,54 @@
+// An open guest file handle (vm:open_file): the VM it lives in, the path it
+// was opened with (for error texts) and the agent's descriptor number.
+#pragma once
+
+#include "vm.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace provium::runner {
+
+// OpenFileRequest.mode bits plus the permission for a file the open creates.
+struct OpenMode {
+  std::uint32_t bits = 0;
+  std::uint32_t perm = 0644;
+};
+
+class FileHandle {
+ public:
+  FileHandle(std::shared_ptr<Vm> vm, std::string path, std::uint64_t handle)
+      : vm_(std::move(vm)), path_(std::move(path)), handle_(handle) {}
+  ~FileHandle();
+  FileHandle(const FileHandle&) = delete;
+  FileHandle& operator=(const FileHandle&) = delete;
+
+  // All throw std::runtime_error "vm `a`: file `/p`: <op>: ..."; after close
+  // the message ends "file is closed".
+  std::string read(std::uint32_t max_bytes);
+  std::string read_all();
+  std::uint64_t write(std::string_view data);
+  std::uint64_t seek(std::int64_t offset, int whence);
+  std::uint64_t tell();
+  // Idempotent; a VM that is gone has closed it already.
+  void close();
+  // The agent's descriptor number, 0 once closed.
+  std::uint64_t fd() const { return closed_ ? 0 : handle_; }
+  bool closed() const { return closed_; }
+  const std::string& path() const { return path_; }
+  Vm& vm() const { return *vm_; }
+  const std::shared_ptr<Vm>& vm_owner() const { return vm_; }
+
+ private:
+  std::string what() const { return "file `" + path_ + "`"; }
+  void require_open(const char* op) const;
+
+  std::shared_ptr<Vm> vm_;
+  std::string path_;
+  std::uint64_t handle_;
+  bool closed_ = false;
+};
+
+}  // namespace provium::runner
