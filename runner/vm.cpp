@@ -148,8 +148,20 @@ CommandResult Vm::run(const GuestCommand& command) {
 }
 
 std::string Vm::read_file(const std::string& path) {
-  return agent_call("read_file " + quoted(path),
-                    [&](AgentClient& agent, Deadline deadline) { return agent.read_file(path, deadline); });
+  return agent_call("read_file " + quoted(path), [&](AgentClient& agent, Deadline deadline) {
+    // Streamed, so neither end holds more than one credit window in flight
+    // whatever the file's size (one frame would cap files at 64 MiB).
+    const StreamOpened opened = agent.read_file_stream(path, deadline);
+    std::string data;
+    data.reserve(opened.size);
+    for (std::string chunk; !(chunk = agent.stream_read(opened.key, kStreamWindow, deadline)).empty();) data += chunk;
+    const auto ending = agent.stream_ending(opened.key);
+    agent.stream_close(opened.key, deadline);
+    if (ending && ending->failed) {
+      throw AgentError(AgentError::Kind::remote, ending->message, ending->error_number);
+    }
+    return data;
+  });
 }
 
 void Vm::write_file(const std::string& path, std::string_view data) {
