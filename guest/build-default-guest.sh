@@ -44,7 +44,8 @@ note() { echo "build-default-guest: $*" >&2; }
 OUTDIR=$1
 AGENT=$2
 [[ -x $AGENT ]] || die "agent binary \`$AGENT' is missing or not executable"
-CACHE=${PROVIUM_GUEST_CACHE:-$HOME/.cache/provium/guest-debs}
+# Without HOME (some CI environments), fall back where the supervisor does.
+CACHE=${PROVIUM_GUEST_CACHE:-${HOME:-/tmp/provium-cache-$(id -u)}/.cache/provium/guest-debs}
 SCRIPT_PATH=$(readlink -f "${BASH_SOURCE[0]}")
 mkdir -p "$OUTDIR" "$CACHE"
 
