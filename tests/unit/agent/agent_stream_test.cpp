@@ -92,7 +92,8 @@ TEST_F(Streams, ASpawnedCatEchoesWhatIsWrittenToItsStdin) {
 }
 
 TEST_F(Streams, WaitsTimeOutPollAndSeeSignals) {
-  auto proc = started(client_->spawn({.argv = {"sleep", "30"}}, 0));
+  const auto spawned = client_->spawn({.argv = {"sleep", "30"}}, 0);
+  auto proc = started(spawned);
   auto poll = client_->process_wait(proc.getProcess(), 0);
   EXPECT_TRUE(poll->getProcessState().getRunning());
   const auto before = std::chrono::steady_clock::now();
@@ -116,7 +117,8 @@ TEST_F(Streams, WaitsTimeOutPollAndSeeSignals) {
 
 TEST_F(Streams, ASignalCanReachTheWholeGroup) {
   const std::string pid_file = scratch("child.pid");
-  auto proc = started(client_->spawn({.argv = {"sh", "-c", "sleep 30 & echo $! > " + pid_file + "; wait"}}, 0));
+  const auto spawned = client_->spawn({.argv = {"sh", "-c", "sleep 30 & echo $! > " + pid_file + "; wait"}}, 0);
+  auto proc = started(spawned);
   for (int i = 0; i < 200 && read_host_file(pid_file).empty(); ++i) std::this_thread::sleep_for(10ms);
   const pid_t child = std::stoi(read_host_file(pid_file));
   EXPECT_TRUE(client_->process_signal(proc.getProcess(), SIGKILL, true)->isDone());
@@ -138,7 +140,8 @@ TEST_F(Streams, SpawnRefusesATimeoutAndUnknownProcessesAreNamed) {
 TEST_F(Streams, CreditBoundsWhatIsInFlightAndStopsTheSource) {
   constexpr std::uint64_t kTotal = 50'000'000;
   constexpr std::uint64_t kSmallWindow = 64 * 1024;
-  auto proc = started(client_->spawn({.argv = {"head", "-c", std::to_string(kTotal), "/dev/zero"}}, kSmallWindow));
+  const auto spawned = client_->spawn({.argv = {"head", "-c", std::to_string(kTotal), "/dev/zero"}}, kSmallWindow);
+  auto proc = started(spawned);
   const auto out = proc.getStdoutStream();
 
   std::uint64_t received = 0;
@@ -161,7 +164,9 @@ TEST_F(Streams, CreditBoundsWhatIsInFlightAndStopsTheSource) {
   EXPECT_EQ(client_->process_wait(proc.getProcess(), std::nullopt)->getProcessState().getExitCode(), 0);
   std::cout << "50 MB of stdout through a 256 KiB window: " << static_cast<int>(kTotal / 1048576.0 / seconds)
             << " MiB/s; agent peak RSS " << peak_rss_kib(agent_->pid()) / 1024 << " MiB" << std::endl;
+#ifndef __SANITIZE_ADDRESS__  // ASan's shadow memory and quarantine make RSS say nothing about buffering
   EXPECT_LT(peak_rss_kib(agent_->pid()), 32u * 1024) << "the agent buffered more than it should";
+#endif
 }
 
 TEST_F(Streams, ATailSeesAppendsAndRestartsAfterTruncation) {
@@ -283,7 +288,8 @@ TEST_F(Streams, AStreamWithoutCreditSendsNothing) {
 }
 
 TEST_F(Streams, ANewSessionKillsSpawnedProcessesAndClosesStreams) {
-  auto proc = started(client_->spawn({.argv = {"sleep", "30"}}, kWindow));
+  const auto spawned = client_->spawn({.argv = {"sleep", "30"}}, kWindow);
+  auto proc = started(spawned);
   const pid_t pid = proc.getPid();
   EXPECT_TRUE(client_->hello()->isHelloOk());
   EXPECT_TRUE(wait_until_gone(pid, 3s)) << "spawned process " << pid << " survived the session";

@@ -70,7 +70,8 @@ cpus = 2
 }
 
 TEST(ConfigLoader, ProfileDefaults) {
-  const Profile& fast = *parse(kProfile).find_profile("fast");
+  const Config config = parse(kProfile);  // the profile lives in it
+  const Profile& fast = *config.find_profile("fast");
   EXPECT_EQ(fast.guest_os, "linux");
   EXPECT_TRUE(fast.inject_agent);
   EXPECT_EQ(fast.memory_bytes, 256ull << 20);
