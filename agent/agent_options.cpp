@@ -33,13 +33,16 @@ AgentOptions parse_agent_options(int argc, char** argv) {
       } else {
         options.connect_fd = fd;
       }
-    } else if ((arg == "--worker" || arg == "--worker-uid" || arg == "--worker-gid") && has_value) {
+    } else if ((arg == "--worker" || arg == "--worker-uid" || arg == "--worker-gid" ||
+                arg == "--retirement-grace-ms") && has_value) {
       const std::string_view value = argv[++i];
       const auto number = parse_number<std::uint32_t>(value);
       if (!number && options.error.empty()) {
         options.error = std::string(arg) + " needs a number, not `" + std::string(value) + "`";
       } else if (number && arg == "--worker") {
         options.worker_id = *number;
+      } else if (number && arg == "--retirement-grace-ms") {
+        options.retirement_grace_ms = *number;
       } else if (number && arg == "--worker-uid") {
         options.worker_credentials.uid = *number;
       } else if (number) {

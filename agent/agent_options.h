@@ -20,6 +20,9 @@ struct AgentOptions {
   // process is worker N, started by a main agent (see worker_link.cpp).
   std::optional<std::uint32_t> worker_id;
   WorkerCredentials worker_credentials;
+  // --retirement-grace-ms N: how long a closed worker may take to exit by
+  // itself before it is killed (tests lengthen it to tell the two apart).
+  std::optional<std::uint32_t> retirement_grace_ms;
   bool show_version = false;
   bool show_help = false;
   std::string error;  // non-empty: the arguments were not understood
@@ -32,6 +35,8 @@ inline constexpr const char* kAgentUsage =
     "  --connect-fd N     serve the host over the already-open socket N\n"
     "  --port-name NAME   virtio-serial port to use (default: agent)\n"
     "  --worker N --worker-uid U --worker-gid G --worker-groups G1,G2,...\n"
-    "                     serve as worker N of a main agent (which starts these)\n";
+    "                     serve as worker N of a main agent (which starts these)\n"
+    "  --retirement-grace-ms N\n"
+    "                     a closed worker's time to exit by itself (default 2000)\n";
 
 }  // namespace provium::agent

@@ -42,7 +42,7 @@ AgentSession::AgentSession(EventLoop& loop, ChildReaper& reaper, UniqueFd channe
                        },
                    .on_room = [this] { on_room(); },
                }),
-      retirement_(loop, reaper),
+      retirement_(loop, reaper, options_.retirement_grace),
       power_off_deadline_(loop) {
   start_host_session();
 }

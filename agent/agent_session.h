@@ -41,6 +41,8 @@ class AgentSession {
     // routed to it, refuses powerOff and workers of its own, and names itself
     // in every frame (see set_worker_stamp).
     std::uint32_t worker_id = 0;
+    // How long a retired worker gets to exit by itself before it is killed.
+    std::chrono::milliseconds retirement_grace = kRetirementGrace;
   };
 
   AgentSession(EventLoop& loop, ChildReaper& reaper, UniqueFd channel_fd, Options options);

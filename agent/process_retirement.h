@@ -22,16 +22,16 @@ inline constexpr std::chrono::milliseconds kRetirementGrace{2000};
 
 class ProcessRetirement {
  public:
-  ProcessRetirement(EventLoop& loop, ChildReaper& reaper);
+  ProcessRetirement(EventLoop& loop, ChildReaper& reaper, std::chrono::milliseconds grace = kRetirementGrace);
 
   // `pid` must be a child that has not been reaped yet (one the caller still
   // tracks); tracking moves here. `on_exit` may be empty.
-  void retire(pid_t pid, std::function<void(int wait_status)> on_exit,
-              std::chrono::milliseconds grace = kRetirementGrace);
+  void retire(pid_t pid, std::function<void(int wait_status)> on_exit);
 
  private:
   EventLoop& loop_;
   ChildReaper& reaper_;
+  std::chrono::milliseconds grace_;
   std::map<pid_t, std::unique_ptr<OneShotTimer>> kill_timers_;
 };
 

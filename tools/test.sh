@@ -26,6 +26,11 @@ run_unit_tests() {  # $1: build dir, $2: label, $3...: meson test suites
   GTEST_OUTPUT="json:$reports/" meson test -C "$dir" "${suites[@]}" --print-errorlogs >"$results/meson-$label.log" 2>&1
   local meson_status=$?
   tail -n 15 "$results/meson-$label.log"
+  if [ "$meson_status" -ne 0 ]; then
+    # What failed and why, so a CI log alone is enough to act on.
+    echo "-- failures ($label):"
+    grep -E -A14 ': Failure$|^guest console:|^\[  FAILED  \]|Sanitizer|runtime error' "$results/meson-$label.log" | head -n 400
+  fi
   read -r p f s < <(python3 tools/count_results.py gtest "$reports")
   # An executable that died before writing its report still fails the run.
   if [ "$meson_status" -ne 0 ] && [ "$f" -eq 0 ]; then

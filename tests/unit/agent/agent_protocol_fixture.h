@@ -75,7 +75,9 @@ class AgentProtocol : public ::testing::Test {
     host_end_ = provium::agent::UniqueFd(fds[0]);
     provium::agent::UniqueFd agent_end(fds[1]);
     provium::SpawnSpec spec;
-    spec.argv = {agent_binary(), "--connect-fd", "3"};
+    // A closed worker that had to be killed takes a minute, one that exited by
+    // itself a moment: tests tell the two apart without timing anything tight.
+    spec.argv = {agent_binary(), "--connect-fd", "3", "--retirement-grace-ms", "60000"};
     spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "AGENT_TEST_INHERITED=yes"};
     spec.fds = {{3, agent_end.get()}, {2, STDERR_FILENO}};
     agent_ = std::make_unique<provium::Subprocess>(provium::Subprocess::spawn(spec));

@@ -80,7 +80,9 @@ class AgentTestClient {
   Response hello(std::uint32_t version = wire::PROTOCOL_VERSION);
   Response ping();
   std::uint64_t send_run(const RunSpec& spec);
-  Response run(const RunSpec& spec) { return wait(send_run(spec)); }
+  Response run(const RunSpec& spec, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    return wait(send_run(spec), limit);
+  }
   Response read_file(const std::string& path);
   Response write_file(const std::string& path, const std::string& data, std::uint32_t mode = 0);
   Response power_off();

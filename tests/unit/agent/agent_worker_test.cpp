@@ -71,25 +71,29 @@ TEST_F(Workers, FileOperationsUseTheWorkersCredentials) {
   EXPECT_TRUE(client_->stat(secret)->isStat());
 }
 
+// The worker blocks in open(2) of a FIFO until the host opens its other end,
+// which the host does only after the main agent answered a ping.
 TEST_F(Workers, AWorkerBlockedInASyscallDoesNotStallTheMainAgent) {
+  const std::string fifo = scratch("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   client_->worker = start(0, 0).getWorker();
-  // nanosleep({1, 0}, NULL) in the worker.
-  timespec one_second{1, 0};
-  std::string request(reinterpret_cast<const char*>(&one_second), sizeof one_second);
-  const auto sleeping = client_->send([&](wire::Request::Builder r) {
+  const std::string path = fifo + '\0';
+  const auto blocked = client_->send([&](wire::Request::Builder r) {
     auto call = r.initSyscall();
-    call.setNr(SYS_nanosleep);
-    call.initBufs(1).set(0, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(request.data()), request.size()));
-    call.initPtrs(1).set(0, 0);
+    call.setNr(SYS_openat);
+    auto args = call.initArgs(3);
+    args.set(0, AT_FDCWD);
+    args.set(2, O_RDONLY);
+    call.initBufs(1).set(0, capnp::Data::Reader(reinterpret_cast<const kj::byte*>(path.data()), path.size()));
+    call.initPtrs(1).set(0, 1);
   });
-  const auto sent = std::chrono::steady_clock::now();
   client_->worker = 0;
   EXPECT_TRUE(client_->ping()->isPong());
-  EXPECT_LT(std::chrono::steady_clock::now() - sent, 500ms);
-  auto slept = client_->wait(sleeping, 5s);
-  ASSERT_TRUE(slept->isSyscall()) << error_text(slept);
-  EXPECT_EQ(slept->getSyscall().getRet(), 0);
-  EXPECT_GE(std::chrono::steady_clock::now() - sent, 900ms);
+  provium::agent::UniqueFd writer(::open(fifo.c_str(), O_WRONLY | O_CLOEXEC));  // releases the worker
+  ASSERT_TRUE(writer.valid());
+  auto opened = client_->wait(blocked);
+  ASSERT_TRUE(opened->isSyscall()) << error_text(opened);
+  EXPECT_GE(opened->getSyscall().getRet(), 0) << "errno " << opened->getSyscall().getErrno();
 }
 
 TEST_F(Workers, WorkerStreamsAndHandlesHaveTheirOwnIds) {
@@ -128,10 +132,11 @@ TEST_F(Workers, ClosingAWorkerEndsItAndItsProcesses) {
   auto proc = client_->spawn({.argv = {"sleep", "30"}}, 0);
   const pid_t sleeper = proc->getProcessStarted().getPid();
   client_->worker = 0;
+  // The agent under test waits 60 s before it kills a closed worker.
   const auto before = std::chrono::steady_clock::now();
   auto closed = client_->close_worker(worker.getWorker());
   ASSERT_TRUE(closed->isDone()) << error_text(closed);
-  EXPECT_LT(std::chrono::steady_clock::now() - before, 1500ms) << "the worker did not stop by itself";
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 30s) << "the worker did not stop by itself";
   EXPECT_TRUE(wait_until_gone(worker_pid, 1s));
   EXPECT_TRUE(wait_until_gone(sleeper, 3s)) << "the worker's process outlived it";
   client_->worker = worker.getWorker();

@@ -50,7 +50,7 @@ TEST(ClockBinding, SleepPastTheTestDeadlineTimesTheTestOut) {
 local vm = provium:vm("a", "peios"):boot()
 test("sleepy", {timeout = "200ms"}, function(t) vm:clock():sleep(30) end)
 )lua");
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
   EXPECT_EQ(outcome_named(file, "sleepy").status, TestStatus::failed);
   EXPECT_EQ(outcome_named(file, "sleepy").message, "test timed out after 200ms");
 }

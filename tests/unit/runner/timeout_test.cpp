@@ -17,7 +17,7 @@ test("swallows", {timeout = "150ms"}, function(t)
 end)
 test("next one runs", function(t) t:assert(true) end)
 )lua");
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
   EXPECT_EQ(outcome_named(file, "spins").status, TestStatus::failed);
   EXPECT_EQ(outcome_named(file, "spins").message, "test timed out after 200ms");
   EXPECT_EQ(outcome_named(file, "swallows").status, TestStatus::failed);

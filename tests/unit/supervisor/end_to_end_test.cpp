@@ -156,7 +156,7 @@ TEST_F(EndToEnd, TimeoutKillsTheRunner) {
   project_.write("long.test.lua", "pass quick\nstart slow\nsleep 60\n");
   const auto started = std::chrono::steady_clock::now();
   const RunOutput run = provium({"--timeout", "500ms"});
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.out.find("TIME long.test.lua (1 passed, 1 failed, 0 skipped)\n"
                          "    FAIL slow\n"
