@@ -127,6 +127,10 @@ CliDecision parse_cli(const std::vector<std::string>& args) {
   define_run_flags(app, options, raw);
   auto* guest = app.add_subcommand(
       "guest", "Print the bundled default guest (kernel, initrd, cmdline) as a provium.toml profile snippet");
+  auto* fixture = app.add_subcommand("fixture", "Manage the fixture cache (cache_dir in provium.toml)");
+  fixture->add_subcommand("list", "Show every cached fixture with its size, kind and key");
+  fixture->add_subcommand("clean", "Delete every cached fixture");
+  fixture->require_subcommand(1);
   app.require_subcommand(0, 1);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
@@ -150,6 +154,13 @@ CliDecision parse_cli(const std::vector<std::string>& args) {
   if (guest->parsed()) {
     CliDecision decision;
     decision.command = CliCommand::print_guest;
+    return decision;
+  }
+  if (fixture->parsed()) {
+    CliDecision decision;
+    decision.command = fixture->got_subcommand("list") ? CliCommand::fixture_list : CliCommand::fixture_clean;
+    options.config_path_explicit = app.count("--config") > 0;
+    decision.options = std::move(options);
     return decision;
   }
   return finish_run_options(app, std::move(options), raw);

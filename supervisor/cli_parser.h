@@ -10,11 +10,11 @@
 
 namespace provium {
 
-enum class CliCommand { run_tests, print_guest, exit_now };
+enum class CliCommand { run_tests, print_guest, fixture_list, fixture_clean, exit_now };
 
 struct CliDecision {
   CliCommand command = CliCommand::exit_now;
-  RunOptions options;     // for run_tests
+  RunOptions options;     // for run_tests (and the config path for the fixture commands)
   int exit_code = 0;      // for exit_now
   std::string stdout_text;
   std::string stderr_text;

@@ -7,6 +7,7 @@
 
 #include "cli_parser.h"
 #include "exit_codes.h"
+#include "fixture_command.h"
 #include "guest_command.h"
 #include "run_command.h"
 
@@ -22,6 +23,10 @@ int main(int argc, char** argv) {
         return decision.exit_code;
       case CliCommand::print_guest:
         return run_guest_command(std::cout, std::cerr);
+      case CliCommand::fixture_list:
+        return run_fixture_list(decision.options, std::cout, std::cerr);
+      case CliCommand::fixture_clean:
+        return run_fixture_clean(decision.options, std::cout, std::cerr);
       case CliCommand::run_tests:
         return run_tests(decision.options, std::cout, std::cerr);
     }

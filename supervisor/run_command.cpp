@@ -10,6 +10,7 @@
 
 #include "exit_codes.h"
 #include "file_run.h"
+#include "fixture_command.h"
 #include "local_launcher.h"
 #include "report_json.h"
 #include "report_text.h"
@@ -40,6 +41,7 @@ int run_tests(const RunOptions& options, std::ostream& out, std::ostream& err) {
   RunPlan& plan = std::get<RunPlan>(plan_or_exit);
   const auto reporter = make_reporter(options, out, err);
   if (plan.files.empty()) err << "provium: no *.test.lua files found\n";
+  prune_fixture_cache(plan.config, err);
 
   // Delivered through the event loop, so teardown runs in order, not in a handler.
   kj::UnixEventPort::captureSignal(SIGINT);

@@ -119,5 +119,18 @@ TEST(CliParser, GuestSubcommand) {
   EXPECT_EQ(parse({"guest", "--bogus"}).exit_code, 2);
 }
 
+TEST(CliParser, FixtureSubcommands) {
+  EXPECT_EQ(parse({"fixture", "list"}).command, CliCommand::fixture_list);
+  const auto clean = parse({"--config", "ci/provium.toml", "fixture", "clean"});
+  EXPECT_EQ(clean.command, CliCommand::fixture_clean);
+  EXPECT_EQ(clean.options.config_path, "ci/provium.toml");
+  EXPECT_TRUE(clean.options.config_path_explicit);
+  const auto bare = parse({"fixture"});
+  EXPECT_EQ(bare.command, CliCommand::exit_now);
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_NE(bare.stderr_text.find("subcommand is required"), std::string::npos) << bare.stderr_text;
+  EXPECT_EQ(parse({"fixture", "frobnicate"}).exit_code, 2);
+}
+
 }  // namespace
 }  // namespace provium
