@@ -54,6 +54,8 @@ AgentOptions parse_agent_options(int argc, char** argv) {
       } catch (const std::invalid_argument& e) {
         if (options.error.empty()) options.error = std::string("--worker-groups: ") + e.what();
       }
+    } else if (arg == "--hosts-file" && has_value) {
+      options.hosts_file = argv[++i];
     } else if (arg == "--port-name" && has_value) {
       options.port_name = argv[++i];
     } else if (arg == "--version") {

@@ -23,6 +23,8 @@ struct AgentOptions {
   // --retirement-grace-ms N: how long a closed worker may take to exit by
   // itself before it is killed (tests lengthen it to tell the two apart).
   std::optional<std::uint32_t> retirement_grace_ms;
+  // --hosts-file PATH: the file setHosts manages (tests point it elsewhere).
+  std::string hosts_file = "/etc/hosts";
   bool show_version = false;
   bool show_help = false;
   std::string error;  // non-empty: the arguments were not understood
@@ -36,6 +38,7 @@ inline constexpr const char* kAgentUsage =
     "  --port-name NAME   virtio-serial port to use (default: agent)\n"
     "  --worker N --worker-uid U --worker-gid G --worker-groups G1,G2,...\n"
     "                     serve as worker N of a main agent (which starts these)\n"
+    "  --hosts-file PATH  the file whose provium block setHosts rewrites (default /etc/hosts)\n"
     "  --retirement-grace-ms N\n"
     "                     a closed worker's time to exit by itself (default 2000)\n";
 

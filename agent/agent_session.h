@@ -43,6 +43,8 @@ class AgentSession {
     std::uint32_t worker_id = 0;
     // How long a retired worker gets to exit by itself before it is killed.
     std::chrono::milliseconds retirement_grace = kRetirementGrace;
+    // The file whose managed block setHosts rewrites.
+    std::string hosts_file = "/etc/hosts";
   };
 
   AgentSession(EventLoop& loop, ChildReaper& reaper, UniqueFd channel_fd, Options options);
@@ -68,6 +70,7 @@ class AgentSession {
   void start_fd_stream(std::uint64_t id, wire::agent::FdStreamRequest::Reader request);
   void start_file_stream(std::uint64_t id, wire::agent::ReadFileStreamRequest::Reader request);
   void close_worker(std::uint64_t id, std::uint32_t worker);
+  void refuse_in_worker(const char* op) const;
   WorkerTable& workers(const char* op);
 
   EventLoop& loop_;

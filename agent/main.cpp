@@ -76,6 +76,7 @@ int serve(const AgentOptions& options, std::optional<InitRole> role) {
   AgentSession::Options session_options;
   session_options.channel_kind = kind;
   session_options.worker_id = options.worker_id.value_or(0);
+  session_options.hosts_file = options.hosts_file;
   if (options.retirement_grace_ms) {
     session_options.retirement_grace = std::chrono::milliseconds(*options.retirement_grace_ms);
   }

@@ -6,6 +6,8 @@
 #include "agent.capnp.h"
 #include "file_transfer.h"
 #include "guest_clock.h"
+#include "hosts_file.h"
+#include "nic_config.h"
 #include "path_inspection.h"
 #include "path_mutation.h"
 #include "raw_call.h"
@@ -175,10 +177,29 @@ void AgentSession::dispatch(std::uint64_t id, wire::Request::Reader request) {
     case wire::Request::CLOSE_WORKER:
       close_worker(id, request.getCloseWorker().getWorker());
       return;
+
+    case wire::Request::CONFIGURE_NIC:
+      refuse_in_worker("configureNic");
+      configure_nic(nic_settings_from(request.getConfigureNic()));
+      send(done_response(id));
+      return;
+    case wire::Request::SET_HOSTS:
+      refuse_in_worker("setHosts");
+      write_managed_hosts(options_.hosts_file, hosts_entries_from(request.getSetHosts()));
+      send(done_response(id));
+      return;
   }
   send(error_response(id, ENOSYS,
                       "unsupported request (union tag " + std::to_string(static_cast<int>(request.which())) +
                           "); agent speaks protocol version " + std::to_string(wire::PROTOCOL_VERSION)));
+}
+
+void AgentSession::refuse_in_worker(const char* op) const {
+  if (is_worker()) {
+    throw std::system_error(ENOTSUP, std::generic_category(),
+                            std::string(op) + ": worker " + std::to_string(options_.worker_id) +
+                                " cannot configure the guest's network; send it to the main agent (worker 0)");
+  }
 }
 
 void AgentSession::start_process(std::uint64_t id, wire::SpawnRequest::Reader spawn) {

@@ -1,5 +1,7 @@
 #include "wire_values.h"
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -79,6 +81,28 @@ WorkerCredentials worker_credentials_from(wire::SpawnWorkerRequest::Reader reque
   if (request.getGroups().size() > kMaxGroups) invalid("spawnWorker: more than 65536 groups");
   for (auto group : request.getGroups()) credentials.groups.push_back(group);
   return credentials;
+}
+
+NicSettings nic_settings_from(wire::ConfigureNicRequest::Reader request) {
+  NicSettings settings;
+  const auto mac = request.getMac();
+  if (mac.size() != settings.mac.size()) {
+    invalid("configureNic: mac must be 6 bytes, got " + std::to_string(mac.size()));
+  }
+  std::copy(mac.begin(), mac.end(), settings.mac.begin());
+  for (auto address : request.getAddresses()) settings.ipv4_addresses.push_back(text(address));
+  settings.up = request.getUp();
+  return settings;
+}
+
+std::vector<HostsEntry> hosts_entries_from(wire::SetHostsRequest::Reader request) {
+  std::vector<HostsEntry> entries;
+  for (auto entry : request.getEntries()) {
+    HostsEntry converted{.address = text(entry.getAddress()), .names = {}};
+    for (auto name : entry.getNames()) converted.names.push_back(text(name));
+    entries.push_back(std::move(converted));
+  }
+  return entries;
 }
 
 int whence_of(wire::SeekWhence whence) {

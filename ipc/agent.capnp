@@ -13,7 +13,7 @@ $Cxx.namespace("provium::wire::agent");
 # Bump on any change to a struct, union, enum or constant in this file; the pin
 # test (tests/unit/agent/protocol_pin_test.cpp) fails until it moves together
 # with the shape recorded in tests/unit/agent/agent_schema.pin.
-const protocolVersion :UInt32 = 1;
+const protocolVersion :UInt32 = 2;
 
 # OpenFileRequest.mode bits. At least one of read, write and append is required.
 const openRead :UInt32 = 0x01;
@@ -99,6 +99,10 @@ struct Request {
     # Workers (see the top of this file). Served by the main agent only.
     spawnWorker @32 :SpawnWorkerRequest;  # -> workerStarted, once it answered a hello
     closeWorker @33 :WorkerArg;     # -> done, once it has exited
+
+    # Networking (see the end of this file). Served by the main agent only.
+    configureNic @35 :ConfigureNicRequest;  # -> done, once the addresses are on the interface
+    setHosts @36 :SetHostsRequest;          # -> done
   }
   worker @34 :UInt32;               # 0: the main agent serves it; otherwise that worker
 }
@@ -434,4 +438,25 @@ struct WorkerArg {
 struct WorkerStarted {
   worker @0 :UInt32;
   pid @1 :Int32;
+}
+
+# --- networking ----------------------------------------------------------------
+# The host attaches a NIC to a bridge and tells the agent its addresses; the
+# agent configures them over rtnetlink before the attach returns. Names of the
+# other members go in a block of /etc/hosts the agent owns (between
+# "# provium: begin" and "# provium: end"); the rest of the file is kept.
+
+struct ConfigureNicRequest {
+  mac @0 :Data;                # 6 bytes: the interface with this hardware address
+  addresses @1 :List(Text);    # IPv4 "a.b.c.d/len"; they replace the interface's IPv4 addresses
+  up @2 :Bool;                 # bring the link up (true) or down (false)
+}
+
+struct SetHostsRequest {
+  entries @0 :List(HostEntry);  # replaces the whole managed block
+}
+
+struct HostEntry {
+  address @0 :Text;
+  names @1 :List(Text);
 }

@@ -80,9 +80,13 @@ class AgentProtocol : public ::testing::Test {
     spec.argv = {agent_binary(), "--connect-fd", "3", "--retirement-grace-ms", "60000"};
     spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin", "AGENT_TEST_INHERITED=yes"};
     spec.fds = {{3, agent_end.get()}, {2, STDERR_FILENO}};
+    customize(spec);
     agent_ = std::make_unique<provium::Subprocess>(provium::Subprocess::spawn(spec));
     client_.emplace(host_end_.get());
   }
+
+  // Lets a derived fixture add arguments or a before_exec step.
+  virtual void customize(provium::SpawnSpec&) {}
 
   void TearDown() override {
     if (agent_ && agent_->running()) agent_->kill_and_wait();

@@ -1,5 +1,6 @@
 // VM userdata: lifecycle, guest operations, RunResult, and how failures of
 // the guest or the supervisor surface.
+#include "agent.capnp.h"
 #include "lua_test_helpers.h"
 
 #include <gtest/gtest.h>
@@ -177,7 +178,7 @@ end)
   EXPECT_NE(outcome_named(file, "boot refused")
                 .message.find("vm `refused`: boot failed: qemu exited: could not open kernel\n--- last console output"),
             std::string::npos) << outcome_named(file, "boot refused").message;
-  EXPECT_NE(outcome_named(file, "old agent").message.find("the agent speaks protocol 0, this runner speaks 1"),
+  EXPECT_NE(outcome_named(file, "old agent").message.find("the agent speaks protocol 0, this runner speaks " + std::to_string(provium::wire::agent::PROTOCOL_VERSION)),
             std::string::npos);
   EXPECT_NE(outcome_named(file, "wrong answer").message.find("agent answered `run` with `done`"), std::string::npos);
   EXPECT_EQ(outcome_named(file, "stray replies are dropped").status, TestStatus::passed)

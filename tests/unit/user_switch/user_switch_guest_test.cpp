@@ -14,6 +14,7 @@ namespace {
 
 using agent_test::TestGuest;
 using agent_test::TestGuestOptions;
+namespace wire = provium::wire::agent;
 using namespace std::chrono_literals;
 
 constexpr int kNicFdInQemu = 4;
@@ -51,12 +52,30 @@ TEST(UserSwitchGuests, TwoGuestsPingAcrossPartitionAndLatency) {
   TestGuest b("b", nic_options(port_b.guest_end, 2));
   port_a.guest_end.reset();  // QEMU holds its own copies now
   port_b.guest_end.reset();
-  for (auto [guest, address] : {std::pair{&a, "10.0.0.1"}, std::pair{&b, "10.0.0.2"}}) {
-    auto up = guest->client().run(
-        {.argv = {"sh", "-c", std::string("ip link set eth0 up && ip addr add ") + address + "/24 dev eth0"}});
-    ASSERT_EQ(up->getRun().getExitCode(), 0) << guest->name() << ": " << up.stderr_text();
+  // Addresses and names through the agent, as an attach does.
+  const std::vector<std::pair<TestGuest*, std::string>> members = {{&a, "10.0.0.1"}, {&b, "10.0.0.2"}};
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    TestGuest& guest = *members[i].first;
+    const std::uint8_t mac[6] = {0x52, 0x54, 0x00, 0x00, 0x00, static_cast<std::uint8_t>(i + 1)};
+    auto configured = guest.client().call([&](wire::Request::Builder r) {
+      auto nic = r.initConfigureNic();
+      nic.setMac(capnp::Data::Reader(mac, sizeof mac));
+      nic.initAddresses(1).set(0, members[i].second + "/24");
+      nic.setUp(true);
+    });
+    ASSERT_TRUE(configured->isDone()) << guest.name() << ": " << configured->getError().getMessage().cStr();
+    auto named = guest.client().call([&](wire::Request::Builder r) {
+      auto entries = r.initSetHosts().initEntries(static_cast<unsigned>(members.size()));
+      for (std::size_t j = 0; j < members.size(); ++j) {
+        entries[static_cast<unsigned>(j)].setAddress(members[j].second);
+        entries[static_cast<unsigned>(j)].initNames(1).set(0, members[j].first->name() + ".lan");
+      }
+    });
+    ASSERT_TRUE(named->isDone()) << guest.name() << ": " << named->getError().getMessage().cStr();
   }
 
+  const PingResult by_name = ping(a, "b.lan", 1);
+  ASSERT_EQ(by_name.exit_code, 0) << "a resolves b.lan and reaches it:\n" << by_name.output;
   const PingResult plain = ping(a, "10.0.0.2", 3);
   ASSERT_EQ(plain.exit_code, 0) << plain.output;
   EXPECT_GT(lan.counters(port_a.id).rx_frames, 0u);
