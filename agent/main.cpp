@@ -4,6 +4,7 @@
 #include "agent_identity.h"
 #include "agent_options.h"
 #include "agent_session.h"
+#include "boot_clock.h"
 #include "child_reaper.h"
 #include "event_loop.h"
 #include "guest_init.h"
@@ -13,6 +14,7 @@
 #include "init_signals.h"
 #include "power_control.h"
 #include "responses.h"
+#include "seeded_rng_sync.h"
 #include "worker_credentials.h"
 #include "virtio_port.h"
 
@@ -33,9 +35,12 @@ namespace {
 InitRole prepare_guest_as_init(int argc, char** argv) {
   mount_pseudo_filesystems();
   open_standard_fds();
+  // Before anything (the user's init included) can look at the clock.
+  apply_initial_time_from_cmdline();
   const InitRole role = chain_to_user_init(argc, argv);  // in the parent, does not return
   set_default_path();
   load_bundled_modules();
+  synchronise_seeded_rng();  // virtio-rng is one of the modules
   bring_up_loopback();
   return role;
 }

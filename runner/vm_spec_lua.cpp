@@ -46,10 +46,14 @@ std::int64_t read_initial_time(lua_State* L, const std::string& what) {
     throw std::invalid_argument(what + " must be seconds since the epoch, got " + lua_type_name(L, -1));
   }
   const double seconds = lua_tonumber(L, -1);
-  if (!std::isfinite(seconds) || seconds < 0 || seconds * kNanosPerSecond > 9.2e18) {
-    throw std::invalid_argument(what + " is out of range");
+  if (!std::isfinite(seconds)) {
+    throw std::invalid_argument(what + " must be a finite number (got " + (std::isnan(seconds) ? "NaN" : "inf") + ")");
   }
-  return std::llround(seconds * kNanosPerSecond);
+  if (seconds < 0 || seconds * kNanosPerSecond > 9.2e18) throw std::invalid_argument(what + " is out of range");
+  // Whole seconds and the fraction apart: seconds * 1e9 in one double would
+  // round away the nanoseconds (1700000000.25 would become ...249999872).
+  const double whole = std::floor(seconds);
+  return static_cast<std::int64_t>(whole) * 1'000'000'000 + std::llround((seconds - whole) * kNanosPerSecond);
 }
 
 std::vector<GuestFile> read_files(lua_State* L, const std::string& what) {

@@ -19,10 +19,13 @@ struct BootPlan {
   std::filesystem::path initrd;
   bool inject_agent = false;
   std::optional<std::filesystem::path> agent_overlay;  // the profile's agent_overlay_path
-  std::string cmdline;  // final: rdinit= for the overlay and console=ttyS0 appended
+  // Final: rdinit= for the overlay, console=ttyS0, and the words for rng_seed
+  // and initial_time (see kernel_cmdline.h) appended.
+  std::string cmdline;
   std::uint64_t memory_bytes = 0;
   std::uint32_t cpus = 1;
-  std::optional<std::int64_t> initial_time_ns;
+  std::optional<std::uint64_t> rng_seed;        // feed virtio-rng from SeededRng(seed)
+  std::optional<std::int64_t> initial_time_ns;  // also on the cmdline, for the agent
   std::vector<GuestFile> files;
 };
 

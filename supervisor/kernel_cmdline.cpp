@@ -43,4 +43,12 @@ std::string with_serial_console(const std::string& cmdline) {
   return append(cmdline, "console=ttyS0");
 }
 
+std::string with_seeded_rng(const std::string& cmdline) {
+  return append(cmdline, fmt::format("provium.rng_preamble={}", kRngPreambleBytes));
+}
+
+std::string with_initial_time(const std::string& cmdline, std::int64_t initial_time_ns) {
+  return append(cmdline, fmt::format("{}={}", kInitialTimeParameter, initial_time_ns));
+}
+
 }  // namespace provium

@@ -12,6 +12,9 @@ void check_local_request(const VmRequest& request) {
   if (!request.cmdline.empty()) {
     throw VmRequestError("kernel_cmdline: --vmm local boots no kernel, so there is no command line to set");
   }
+  if (request.rng_seed) {
+    throw VmRequestError("rng_seed: --vmm local has no virtio-rng to seed (the agent reads the host's kernel RNG)");
+  }
   if (request.initial_time_ns) {
     throw VmRequestError("initial_time: --vmm local cannot set the clock (the agent shares the host's)");
   }

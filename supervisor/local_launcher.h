@@ -31,7 +31,7 @@ class LocalVmLauncher final : public VmBackend {
 };
 
 // Throws VmRequestError for options --vmm local cannot honour (kernel_cmdline,
-// initial_time).
+// rng_seed, initial_time).
 void check_local_request(const VmRequest& request);
 
 }  // namespace provium

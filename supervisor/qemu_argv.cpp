@@ -5,6 +5,11 @@
 #include <fmt/format.h>
 
 namespace provium {
+namespace {
+
+constexpr int kRngFdSet = 1;
+
+}  // namespace
 
 std::vector<std::string> build_qemu_argv(const QemuInvocation& in) {
   const std::uint64_t mebibytes = (in.memory_bytes + (1 << 20) - 1) >> 20;
@@ -24,11 +29,17 @@ std::vector<std::string> build_qemu_argv(const QemuInvocation& in) {
       "-device", "virtio-serial-device",
       "-chardev", fmt::format("socket,id=agent,fd={}", in.agent_fd),
       "-device", "virtserialport,chardev=agent,name=agent",
-      "-device", "virtio-rng-device",
+      "-device", in.rng_source_fd ? "virtio-rng-device,rng=rng" : "virtio-rng-device",
       "-chardev", fmt::format("socket,id=qmp,fd={}", in.qmp_fd),
       "-mon", "chardev=qmp,mode=control",
       "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
   };
+  if (in.rng_source_fd) {
+    // QEMU opens its rng file by name; an fd set hands it our inherited pipe
+    // without any open() of a path (which `nobody` could not do on our pipe).
+    argv.insert(argv.end(), {"-add-fd", fmt::format("fd={},set={}", *in.rng_source_fd, kRngFdSet), "-object",
+                             fmt::format("rng-random,id=rng,filename=/dev/fdset/{}", kRngFdSet)});
+  }
   if (in.vsock) {
     argv.insert(argv.end(), {"-device", fmt::format("vhost-vsock-device,guest-cid={},vhostfd={}", in.vsock->guest_cid,
                                                     in.vsock->vhost_fd)});

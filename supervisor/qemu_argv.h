@@ -30,6 +30,9 @@ struct QemuInvocation {
   int qmp_fd = -1;
   std::optional<VsockDevice> vsock;
   std::optional<std::string> rtc_base;  // "2023-11-14T22:13:20", UTC
+  // The read end of a pipe the supervisor fills (a seeded virtio-rng); unset:
+  // QEMU's built-in backend, fed from the host's getrandom().
+  std::optional<int> rng_source_fd;
 };
 
 std::vector<std::string> build_qemu_argv(const QemuInvocation& invocation);

@@ -16,7 +16,7 @@ namespace provium {
 namespace {
 
 // Where each inherited fd lands in QEMU.
-enum ChildFd : int { kConsole = 3, kAgent = 4, kQmp = 5, kKernel = 6, kInitrd = 7, kVhostVsock = 8 };
+enum ChildFd : int { kConsole = 3, kAgent = 4, kQmp = 5, kKernel = 6, kInitrd = 7, kVhostVsock = 8, kRngSource = 9 };
 
 struct FdPair {
   kj::AutoCloseFd ours;
@@ -71,6 +71,10 @@ SpawnedQemu spawn_qemu(QemuSpawnRequest request) {
     vhost = open_or_throw("/dev/vhost-vsock", O_RDWR);
     invocation.vsock = VsockDevice{*request.vsock_cid, kVhostVsock};
     spec.fds.push_back({kVhostVsock, vhost.get()});
+  }
+  if (request.rng_source.get() >= 0) {
+    invocation.rng_source_fd = int(kRngSource);
+    spec.fds.push_back({kRngSource, request.rng_source.get()});
   }
   if (plan.initial_time_ns) invocation.rtc_base = rtc_base_from_ns(*plan.initial_time_ns);
   spec.argv = build_qemu_argv(invocation);

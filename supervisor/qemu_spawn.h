@@ -23,6 +23,7 @@ struct QemuSpawnRequest {
   const BootPlan* plan = nullptr;
   GuestImage image;
   std::optional<std::uint32_t> vsock_cid;  // set only where /dev/vhost-vsock exists
+  kj::AutoCloseFd rng_source;              // a seeded virtio-rng's pipe (read end), or none
 };
 
 struct SpawnedQemu {

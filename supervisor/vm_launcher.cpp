@@ -1,13 +1,17 @@
 #include "vm_launcher.h"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "guest_image.h"
+#include "rng_feeder.h"
 
 namespace provium {
 
@@ -50,7 +54,14 @@ kj::Own<QemuVm> VmLauncher::launch(const BootPlan& plan) {
         .image = open_guest_image(plan.kernel, initrd, plan.files, settings_.privileges.switch_user),
     };
     if (settings_.vsock_available) request.vsock_cid = next_vsock_cid();
-    return kj::heap<QemuVm>(io_, plan.vm_name, kj::mv(request));
+    if (!plan.rng_seed) return kj::heap<QemuVm>(io_, plan.vm_name, kj::mv(request));
+    int rng_pipe[2];
+    if (::pipe2(rng_pipe, O_CLOEXEC) != 0) throw std::runtime_error(fmt::format("rng_seed: pipe: {}", std::strerror(errno)));
+    request.rng_source = kj::AutoCloseFd(rng_pipe[0]);
+    kj::AutoCloseFd rng_sink(rng_pipe[1]);
+    auto vm = kj::heap<QemuVm>(io_, plan.vm_name, kj::mv(request));  // QEMU now holds the only read end
+    // Lives as long as the VM: the guest may read /dev/hwrng at any time.
+    return vm.attach(kj::heap<RngFeeder>(io_, kj::mv(rng_sink), *plan.rng_seed));
   } catch (const std::exception& error) {
     throw std::runtime_error(fmt::format("cannot boot VM `{}`: {}", plan.vm_name, error.what()));
   }

@@ -74,9 +74,7 @@ VmRequest read_vm_request(wire::runner::VmOptions::Reader options, unsigned host
     throw VmRequestError(fmt::format("kernel_cmdline: must be at most {} printable characters", kMaxKernelCmdline));
   }
   request.cmdline = std::string(cmdline);
-  if (options.getHasRngSeed()) {
-    throw VmRequestError("rng_seed: not supported by this supervisor yet (QEMU's virtio-rng cannot be seeded)");
-  }
+  if (options.getHasRngSeed()) request.rng_seed = options.getRngSeed();
   if (options.getHasInitialTime()) {
     const std::int64_t ns = options.getInitialTimeNs();
     if (ns < 0 || ns > kMaxInitialTimeNs) throw VmRequestError("initial_time: must be between 1970 and 2100");
@@ -105,6 +103,7 @@ VmRequest merge_vm_requests(const VmRequest& created, const VmRequest& boot) {
   if (boot.memory_bytes != 0) merged.memory_bytes = boot.memory_bytes;
   if (boot.cpus != 0) merged.cpus = boot.cpus;
   if (!boot.cmdline.empty()) merged.cmdline = boot.cmdline;
+  if (boot.rng_seed) merged.rng_seed = boot.rng_seed;
   if (boot.initial_time_ns) merged.initial_time_ns = boot.initial_time_ns;
   merged.files.insert(merged.files.end(), boot.files.begin(), boot.files.end());
   check_files_total(merged.files);

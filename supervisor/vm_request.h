@@ -33,6 +33,7 @@ struct VmRequest {
   std::uint64_t memory_bytes = 0;  // 0: the profile's
   std::uint32_t cpus = 0;          // 0: the profile's
   std::string cmdline;             // empty: the profile's
+  std::optional<std::uint64_t> rng_seed;
   std::optional<std::int64_t> initial_time_ns;
   std::vector<GuestFile> files;
 };

@@ -1,5 +1,7 @@
 // Unit tests of the agent's pieces that need no running agent.
 #include "agent.capnp.h"
+#include "boot_clock.h"
+#include "seeded_rng_sync.h"
 #include "frame.h"
 #include "outbound_frame.h"
 #include "output_capture.h"
@@ -52,6 +54,44 @@ void expect_same_bytes(const std::function<void(capnp::MessageBuilder&)>& fill, 
   fill(*builder);
   OutboundFrame frame(std::move(builder));
   EXPECT_EQ(flatten(frame), encode_the_usual_way(fill, first_segment_words));
+}
+
+TEST(BootClock, InitialTimeFromTheKernelCmdline) {
+  using provium::agent::initial_time_from_cmdline;
+  EXPECT_EQ(initial_time_from_cmdline("quiet provium.initial_time_ns=1700000000250000000 panic=-1"),
+            1700000000250000000);
+  EXPECT_EQ(initial_time_from_cmdline("provium.initial_time_ns=0\n"), 0);
+  EXPECT_EQ(initial_time_from_cmdline("provium.initial_time_ns=1 provium.initial_time_ns=2"), 2) << "last wins";
+  EXPECT_FALSE(initial_time_from_cmdline("quiet console=ttyS0"));
+  EXPECT_FALSE(initial_time_from_cmdline(""));
+  for (const char* bad : {"provium.initial_time_ns=", "provium.initial_time_ns=-5", "provium.initial_time_ns=12x",
+                          "provium.initial_time_ns=99999999999999999999", "provium.initial_time_nsx=5",
+                          "xprovium.initial_time_ns=5"}) {
+    EXPECT_FALSE(initial_time_from_cmdline(bad)) << bad;
+  }
+}
+
+// A preamble as the supervisor writes it (supervisor/rng_feeder.cpp).
+std::vector<std::byte> rng_preamble(std::size_t length) {
+  std::vector<std::byte> out(length);
+  for (std::size_t at = 0; at < length; ++at) {
+    out[at] = static_cast<std::byte>((kRngPreambleMagic + at / 8) >> (8 * (at % 8)));
+  }
+  return out;
+}
+
+TEST(SeededRngSync, FindsItsPlaceInThePreamble) {
+  const auto preamble = rng_preamble(8192);
+  for (std::size_t start : {0u, 32u, 64u, 128u, 3u, 4093u, 8192u - 32u}) {
+    const auto found = preamble_position(std::span(preamble).subspan(start, 32), 8192);
+    ASSERT_TRUE(found) << start;
+    EXPECT_EQ(*found, start);
+  }
+  // Past the preamble's end, or not preamble at all: no place.
+  EXPECT_FALSE(preamble_position(std::span(preamble).subspan(8192 - 32, 32), 4096));
+  std::vector<std::byte> noise(32, std::byte{0x5a});
+  EXPECT_FALSE(preamble_position(noise, 8192));
+  EXPECT_FALSE(preamble_position(std::span(preamble).first(15), 8192)) << "needs two whole words";
 }
 
 TEST(OutboundFrame, MatchesFrameEncodeForOneSegment) {

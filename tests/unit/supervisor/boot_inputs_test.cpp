@@ -45,6 +45,8 @@ TEST(VmRequest, AcceptsSaneOptions) {
   options.builder.setKernelCmdline("quiet");
   options.builder.setHasInitialTime(true);
   options.builder.setInitialTimeNs(1'700'000'000'000'000'000);
+  options.builder.setHasRngSeed(true);
+  options.builder.setRngSeed(0xffff'ffff'ffff'ffffull);
   auto files = options.builder.initFiles(1);
   files[0].setPath("/etc/hostname");
   files[0].setContent(capnp::Data::Reader(reinterpret_cast<const kj::byte*>("v"), 1));
@@ -53,6 +55,8 @@ TEST(VmRequest, AcceptsSaneOptions) {
   EXPECT_EQ(request.cpus, 2u);
   EXPECT_EQ(request.cmdline, "quiet");
   EXPECT_EQ(request.initial_time_ns, 1'700'000'000'000'000'000);
+  EXPECT_EQ(request.rng_seed, 0xffff'ffff'ffff'ffffull);
+  EXPECT_FALSE(Options().read().rng_seed) << "no seed unless asked";
   ASSERT_EQ(request.files.size(), 1u);
   EXPECT_EQ(request.files[0].content, "v");
 }
@@ -73,9 +77,6 @@ TEST(VmRequest, RefusesOutOfRangeValues) {
   Options newline;
   newline.builder.setKernelCmdline("quiet\ninit=/bin/sh");
   EXPECT_NE(error_of(newline).find("printable"), std::string::npos);
-  Options seed;
-  seed.builder.setHasRngSeed(true);
-  EXPECT_NE(error_of(seed).find("rng_seed"), std::string::npos);
   Options time;
   time.builder.setHasInitialTime(true);
   time.builder.setInitialTimeNs(-1);
@@ -105,8 +106,12 @@ TEST(VmRequest, NamesAndMerging) {
   EXPECT_FALSE(valid_vm_name("../x"));
   EXPECT_FALSE(valid_vm_name(std::string(65, 'a')));
   VmRequest created{.memory_bytes = 1 << 30, .cpus = 2, .cmdline = "a", .files = {{"/x", "1"}}};
+  created.rng_seed = 1;
   VmRequest boot{.cpus = 1, .files = {{"/y", "2"}}};
+  EXPECT_EQ(merge_vm_requests(created, boot).rng_seed, 1u) << "kept unless the boot gives one";
+  boot.rng_seed = 2;
   const VmRequest merged = merge_vm_requests(created, boot);
+  EXPECT_EQ(merged.rng_seed, 2u);
   EXPECT_EQ(merged.memory_bytes, 1u << 30);
   EXPECT_EQ(merged.cpus, 1u);
   EXPECT_EQ(merged.cmdline, "a");
@@ -131,6 +136,19 @@ TEST(BootPlan, AppliesProfileDefaultsAndAgentInjection) {
   EXPECT_EQ(make_boot_plan("vm", profile, VmRequest{}).cmdline, "rdinit=/init console=ttyS0");
   profile.unavailable = "no guest";
   EXPECT_THROW(make_boot_plan("vm", profile, VmRequest{}), VmRequestError);
+}
+
+TEST(BootPlan, SeedAndInitialTimeReachTheCmdline) {
+  const Profile profile{.name = "p", .kernel = "/k", .initrd = "/i", .cmdline = "quiet", .memory_bytes = 256ull << 20};
+  VmRequest request;
+  request.rng_seed = 7;
+  request.initial_time_ns = 1'700'000'000'250'000'000;
+  const BootPlan plan = make_boot_plan("vm", profile, request);
+  EXPECT_EQ(plan.cmdline,
+            "quiet rdinit=/sbin/provium-agent console=ttyS0 provium.rng_preamble=8192 "
+            "provium.initial_time_ns=1700000000250000000");
+  EXPECT_EQ(plan.rng_seed, 7u);
+  EXPECT_EQ(make_boot_plan("vm", profile, VmRequest{}).cmdline.find("provium."), std::string::npos);
 }
 
 TEST(CpioWriter, NewcWithParentsAndTrailer) {

@@ -308,6 +308,14 @@ TEST(LocalLauncher, RefusesWhatOnlyAKernelCouldDo) {
   request.initial_time_ns = 0;
   EXPECT_THROW(check_local_request(request), VmRequestError);
   request = VmRequest{};
+  request.rng_seed = 7;
+  try {
+    check_local_request(request);
+    ADD_FAILURE() << "rng_seed accepted under --vmm local";
+  } catch (const VmRequestError& error) {
+    EXPECT_NE(std::string(error.what()).find("rng_seed: --vmm local"), std::string::npos) << error.what();
+  }
+  request = VmRequest{};
   request.memory_bytes = 128 << 20;
   request.cpus = 2;
   request.files = {{"/etc/x", "y"}};

@@ -61,5 +61,16 @@ TEST(QemuArgv, VsockOnlyWhenGivenAndRtcBase) {
   EXPECT_NE(std::find(argv.begin(), argv.end(), "base=2023-11-14T22:13:20"), argv.end());
 }
 
+TEST(QemuArgv, SeededRngReadsTheInheritedPipeThroughAnFdSet) {
+  QemuInvocation invocation = tcg_invocation();
+  invocation.rng_source_fd = 9;
+  const auto argv = build_qemu_argv(invocation);
+  auto after = [&](const std::string& flag) { return *(std::find(argv.begin(), argv.end(), flag) + 1); };
+  EXPECT_EQ(after("-add-fd"), "fd=9,set=1");
+  EXPECT_EQ(after("-object"), "rng-random,id=rng,filename=/dev/fdset/1");
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "virtio-rng-device,rng=rng"), argv.end());
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "virtio-rng-device"), argv.end()) << "one rng device only";
+}
+
 }  // namespace
 }  // namespace provium
