@@ -3,6 +3,7 @@
 #include <grp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <stdexcept>
@@ -15,10 +16,26 @@ namespace {
   throw std::system_error(errno, std::generic_category(), step);
 }
 
+// Whether the supplementary groups are `wanted` already (in any order).
+bool has_groups(std::vector<gid_t> wanted) {
+  const int count = ::getgroups(0, nullptr);
+  if (count < 0) return false;
+  std::vector<gid_t> current(static_cast<std::size_t>(count));
+  if (::getgroups(count, current.data()) != count) return false;
+  std::sort(current.begin(), current.end());
+  std::sort(wanted.begin(), wanted.end());
+  return current == wanted;
+}
+
 }  // namespace
 
 void assume_credentials(const WorkerCredentials& credentials) {
-  if (::setgroups(credentials.groups.size(), credentials.groups.data()) != 0) fail("setgroups");
+  // Skipped when nothing changes: a user namespace whose setgroups is
+  // "deny" (the --vmm local sandbox) refuses even a call that changes nothing.
+  if (!has_groups(credentials.groups) &&
+      ::setgroups(credentials.groups.size(), credentials.groups.data()) != 0) {
+    fail("setgroups");
+  }
   if (::setresgid(credentials.gid, credentials.gid, credentials.gid) != 0) {
     fail("setresgid " + std::to_string(credentials.gid));
   }

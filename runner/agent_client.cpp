@@ -51,6 +51,9 @@ const char* variant_name(wire::Response::Which which) {
     case wire::Response::IOCTL: return "ioctl";
     case wire::Response::WRITTEN: return "written";
     case wire::Response::OFFSET: return "offset";
+    case wire::Response::PROCESS_STARTED: return "processStarted";
+    case wire::Response::PROCESS_STATE: return "processState";
+    case wire::Response::WORKER_STARTED: return "workerStarted";
     default: return "another variant";  // the protocol grows; this client needs only these
   }
 }
@@ -99,9 +102,82 @@ void expect_variant(wire::Response::Reader response, wire::Response::Which expec
   throw AgentError(Kind::protocol, std::string("agent answered `") + op + "` with `" + variant_name(which) + "`");
 }
 
+CommandStatus status_of(wire::RunStatus status) {
+  switch (status) {
+    case wire::RunStatus::EXITED: return CommandStatus::exited;
+    case wire::RunStatus::SIGNALLED: return CommandStatus::signalled;
+    case wire::RunStatus::TIMED_OUT: return CommandStatus::timed_out;
+  }
+  throw AgentError(Kind::protocol, "agent sent an unknown run status");
+}
+
+void encode_command(wire::RunRequest::Builder run, const GuestCommand& command) {
+  auto argv = run.initArgv(static_cast<unsigned>(command.argv.size()));
+  for (unsigned i = 0; i < argv.size(); ++i) argv.set(i, command.argv[i]);
+  auto env = run.initEnv(static_cast<unsigned>(command.env.size()));
+  for (unsigned i = 0; i < env.size(); ++i) {
+    env[i].setName(command.env[i].first);
+    env[i].setValue(command.env[i].second);
+  }
+  run.setEnvClear(command.env_clear);
+  run.setCwd(command.cwd);
+  run.setStdin(as_data(command.stdin_data));
+  run.setTimeoutMs(command.timeout ? static_cast<std::uint64_t>(command.timeout->count()) : 0);
+}
+
+void encode_syscall(wire::SyscallRequest::Builder out, const SyscallCall& syscall) {
+  out.setNr(syscall.nr);
+  auto args = out.initArgs(static_cast<unsigned>(syscall.args.size()));
+  for (unsigned i = 0; i < args.size(); ++i) args.set(i, syscall.args[i]);
+  auto bufs = out.initBufs(static_cast<unsigned>(syscall.bufs.size()));
+  for (unsigned i = 0; i < bufs.size(); ++i) bufs.set(i, as_data(syscall.bufs[i]));
+  auto ptrs = out.initPtrs(static_cast<unsigned>(syscall.ptrs.size()));
+  for (unsigned i = 0; i < ptrs.size(); ++i) ptrs.set(i, syscall.ptrs[i]);
+}
+
+// Decoders of answers, shared by the single calls and batch(). Each throws
+// AgentError (remote for the agent's Error, protocol for anything else).
+CommandResult decode_run(wire::Response::Reader response) {
+  expect_variant(response, wire::Response::RUN, "run");
+  auto result = response.getRun();
+  CommandResult out;
+  out.status = status_of(result.getStatus());
+  out.exit_code = result.getExitCode();
+  out.signal = result.getSignal();
+  out.stdout_data = to_string(result.getStdout());
+  out.stderr_data = to_string(result.getStderr());
+  return out;
+}
+
+GuestStat decode_stat(wire::Response::Reader response) {
+  expect_variant(response, wire::Response::STAT, "stat");
+  auto stat = response.getStat();
+  return GuestStat{stat.getSize(), stat.getMtimeNs(), stat.getPerm(), entry_type_name(stat.getEntryType()),
+                   stat.getUid(), stat.getGid(), stat.getNlink(), stat.getInode()};
+}
+
+std::vector<GuestDirEntry> decode_dir_entries(wire::Response::Reader response) {
+  expect_variant(response, wire::Response::DIR_ENTRIES, "listdir");
+  std::vector<GuestDirEntry> entries;
+  for (auto entry : response.getDirEntries()) {
+    entries.push_back(GuestDirEntry{entry.getName(), entry_type_name(entry.getEntryType())});
+  }
+  return entries;
+}
+
+Layer0Result decode_syscall(wire::Response::Reader response) {
+  expect_variant(response, wire::Response::SYSCALL, "syscall");
+  auto result = response.getSyscall();
+  Layer0Result out{result.getRet(), result.getErrno(), std::nullopt, {}};
+  for (auto buf : result.getOutBufs()) out.out_bufs.push_back(to_string(buf));
+  return out;
+}
+
 }  // namespace
 
 AgentClient::AgentClient(kj::AutoCloseFd fd) : fd_(kj::mv(fd)) { set_nonblocking(fd_.get()); }
+
+AgentClient::~AgentClient() = default;
 
 void AgentClient::throw_if_broken() const {
   if (broken_) throw AgentError(broken_kind_, broken_reason_);
@@ -221,12 +297,21 @@ bool AgentClient::route_unsolicited(Reply& reply) {
   return true;
 }
 
-std::unique_ptr<AgentClient::Reply> AgentClient::await_reply(std::uint64_t id, const char* op, Deadline deadline) {
+std::unique_ptr<AgentClient::Reply> AgentClient::await_reply(std::uint64_t id, const char* op, Deadline deadline,
+                                                            const std::function<void()>& pump) {
+  if (auto it = arrived_.find(id); it != arrived_.end()) {
+    auto reply = std::move(it->second);
+    arrived_.erase(it);
+    return reply;
+  }
   for (;;) {
     std::unique_ptr<Reply> reply;
     const Frame frame = next_frame(op, deadline, reply);
     if (frame == Frame::timed_out) throw AgentError(Kind::timeout, "timed out waiting for the agent");
-    if (frame == Frame::routed) continue;
+    if (frame == Frame::routed) {
+      if (pump) pump();
+      continue;
+    }
     std::uint64_t reply_id = 0;
     try {
       reply_id = reply->root().getId();
@@ -234,7 +319,9 @@ std::unique_ptr<AgentClient::Reply> AgentClient::await_reply(std::uint64_t id, c
       break_with(Kind::protocol, std::string("malformed answer to `") + op + "`: " + error.getDescription().cStr());
     }
     if (reply_id == id) return reply;
-    // Otherwise a late answer to a call we gave up on. Dropped.
+    // Another pipelined request's answer waits for its own await; anything
+    // else is a late answer to a call we gave up on, dropped.
+    if (expected_.erase(reply_id) != 0) arrived_.emplace(reply_id, std::move(reply));
   }
 }
 
@@ -292,52 +379,13 @@ void AgentClient::ping(Deadline deadline) {
   decode_reply("ping", [&] { expect_variant(reply->root(), wire::Response::PONG, "ping"); });
 }
 
-CommandResult AgentClient::run(const GuestCommand& command, Deadline deadline) {
-  capnp::MallocMessageBuilder message;
-  auto request = message.initRoot<wire::Request>();
-  const auto id = take_id();
-  request.setId(id);
-  auto run = request.initRun();
-  auto argv = run.initArgv(static_cast<unsigned>(command.argv.size()));
-  for (unsigned i = 0; i < argv.size(); ++i) argv.set(i, command.argv[i]);
-  auto env = run.initEnv(static_cast<unsigned>(command.env.size()));
-  for (unsigned i = 0; i < env.size(); ++i) {
-    env[i].setName(command.env[i].first);
-    env[i].setValue(command.env[i].second);
-  }
-  run.setEnvClear(command.env_clear);
-  run.setCwd(command.cwd);
-  run.setStdin(as_data(command.stdin_data));
-  run.setTimeoutMs(command.timeout ? static_cast<std::uint64_t>(command.timeout->count()) : 0);
-  send_request(message, deadline);
-  auto reply = await_reply(id, "run", deadline);
-  return decode_reply("run", [&] {
-    auto response = reply->root();
-    expect_variant(response, wire::Response::RUN, "run");
-    auto result = response.getRun();
-    CommandResult out;
-    switch (result.getStatus()) {
-      case wire::RunStatus::EXITED: out.status = CommandStatus::exited; break;
-      case wire::RunStatus::SIGNALLED: out.status = CommandStatus::signalled; break;
-      case wire::RunStatus::TIMED_OUT: out.status = CommandStatus::timed_out; break;
-      default: throw AgentError(Kind::protocol, "agent sent an unknown run status");
-    }
-    out.exit_code = result.getExitCode();
-    out.signal = result.getSignal();
-    out.stdout_data = to_string(result.getStdout());
-    out.stderr_data = to_string(result.getStderr());
-    return out;
-  });
+CommandResult AgentClient::run(const GuestCommand& command, Deadline deadline, std::uint32_t worker) {
+  auto reply = call("run", worker, deadline, [&](auto request) { encode_command(request.initRun(), command); });
+  return decode_reply("run", [&] { return decode_run(reply->root()); });
 }
 
-std::string AgentClient::read_file(const std::string& path, Deadline deadline) {
-  capnp::MallocMessageBuilder message;
-  auto request = message.initRoot<wire::Request>();
-  const auto id = take_id();
-  request.setId(id);
-  request.initReadFile().setPath(path);
-  send_request(message, deadline);
-  auto reply = await_reply(id, "readFile", deadline);
+std::string AgentClient::read_file(const std::string& path, Deadline deadline, std::uint32_t worker) {
+  auto reply = call("readFile", worker, deadline, [&](auto request) { request.initReadFile().setPath(path); });
   return decode_reply("readFile", [&] {
     auto response = reply->root();
     expect_variant(response, wire::Response::DATA, "readFile");
@@ -345,42 +393,38 @@ std::string AgentClient::read_file(const std::string& path, Deadline deadline) {
   });
 }
 
-void AgentClient::write_file(const std::string& path, std::string_view data, std::uint32_t mode, Deadline deadline) {
-  capnp::MallocMessageBuilder message;
-  auto request = message.initRoot<wire::Request>();
-  const auto id = take_id();
-  request.setId(id);
-  auto write = request.initWriteFile();
-  write.setPath(path);
-  write.setData(as_data(data));
-  write.setMode(mode);
-  send_request(message, deadline);
-  auto reply = await_reply(id, "writeFile", deadline);
+std::string AgentClient::read_file_streamed(const std::string& path, Deadline deadline, std::uint32_t worker) {
+  // Neither end holds more than one credit window in flight whatever the
+  // file's size (one frame would cap files at 64 MiB).
+  const StreamOpened opened = read_file_stream(path, deadline, worker);
+  std::string data;
+  data.reserve(opened.size);
+  for (std::string chunk; !(chunk = stream_read(opened.key, kStreamWindow, deadline)).empty();) data += chunk;
+  const auto ending = stream_ending(opened.key);
+  stream_close(opened.key, deadline);
+  if (ending && ending->failed) throw AgentError(Kind::remote, ending->message, ending->error_number);
+  return data;
+}
+
+void AgentClient::write_file(const std::string& path, std::string_view data, std::uint32_t mode, Deadline deadline,
+                             std::uint32_t worker) {
+  auto reply = call("writeFile", worker, deadline, [&](auto request) {
+    auto write = request.initWriteFile();
+    write.setPath(path);
+    write.setData(as_data(data));
+    write.setMode(mode);
+  });
   decode_reply("writeFile", [&] { expect_variant(reply->root(), wire::Response::DONE, "writeFile"); });
 }
 
 GuestStat AgentClient::stat(const std::string& path, Deadline deadline, std::uint32_t worker) {
   auto reply = call("stat", worker, deadline, [&](auto request) { request.initStat().setPath(path); });
-  return decode_reply("stat", [&] {
-    auto response = reply->root();
-    expect_variant(response, wire::Response::STAT, "stat");
-    auto stat = response.getStat();
-    return GuestStat{stat.getSize(), stat.getMtimeNs(), stat.getPerm(), entry_type_name(stat.getEntryType()),
-                     stat.getUid(), stat.getGid(), stat.getNlink(), stat.getInode()};
-  });
+  return decode_reply("stat", [&] { return decode_stat(reply->root()); });
 }
 
 std::vector<GuestDirEntry> AgentClient::listdir(const std::string& path, Deadline deadline, std::uint32_t worker) {
   auto reply = call("listdir", worker, deadline, [&](auto request) { request.initListdir().setPath(path); });
-  return decode_reply("listdir", [&] {
-    auto response = reply->root();
-    expect_variant(response, wire::Response::DIR_ENTRIES, "listdir");
-    std::vector<GuestDirEntry> entries;
-    for (auto entry : response.getDirEntries()) {
-      entries.push_back(GuestDirEntry{entry.getName(), entry_type_name(entry.getEntryType())});
-    }
-    return entries;
-  });
+  return decode_reply("listdir", [&] { return decode_dir_entries(reply->root()); });
 }
 
 void AgentClient::mkdir(const std::string& path, bool parents, std::uint32_t perm, Deadline deadline,
@@ -476,23 +520,8 @@ void AgentClient::file_close(std::uint64_t handle, Deadline deadline, std::uint3
 }
 
 Layer0Result AgentClient::syscall(const SyscallCall& syscall, Deadline deadline, std::uint32_t worker) {
-  auto reply = call("syscall", worker, deadline, [&](auto request) {
-    auto out = request.initSyscall();
-    out.setNr(syscall.nr);
-    auto args = out.initArgs(static_cast<unsigned>(syscall.args.size()));
-    for (unsigned i = 0; i < args.size(); ++i) args.set(i, syscall.args[i]);
-    auto bufs = out.initBufs(static_cast<unsigned>(syscall.bufs.size()));
-    for (unsigned i = 0; i < bufs.size(); ++i) bufs.set(i, as_data(syscall.bufs[i]));
-    auto ptrs = out.initPtrs(static_cast<unsigned>(syscall.ptrs.size()));
-    for (unsigned i = 0; i < ptrs.size(); ++i) ptrs.set(i, syscall.ptrs[i]);
-  });
-  return decode_reply("syscall", [&] {
-    expect_variant(reply->root(), wire::Response::SYSCALL, "syscall");
-    auto result = reply->root().getSyscall();
-    Layer0Result out{result.getRet(), result.getErrno(), std::nullopt, {}};
-    for (auto buf : result.getOutBufs()) out.out_bufs.push_back(to_string(buf));
-    return out;
-  });
+  auto reply = call("syscall", worker, deadline, [&](auto request) { encode_syscall(request.initSyscall(), syscall); });
+  return decode_reply("syscall", [&] { return decode_syscall(reply->root()); });
 }
 
 Layer0Result AgentClient::ioctl(const IoctlCall& ioctl, Deadline deadline, std::uint32_t worker) {
@@ -641,6 +670,232 @@ void AgentClient::stream_close(StreamKey key, Deadline deadline) {
     // (its end event is dropped as late); closed either way.
     if (error.kind() != Kind::remote || error.remote_errno() != ENOENT) throw;
   }
+}
+
+std::string AgentClient::stream_take_buffered(StreamKey key, std::size_t max, Deadline deadline) {
+  StreamBuffer& buffer = stream_buffer(key, "stream take");
+  if (buffer.buffered() == 0) return {};
+  std::string data = buffer.take(max);
+  grant_due_credit(key, buffer, deadline);
+  return data;
+}
+
+SpawnedProcess AgentClient::spawn(const GuestCommand& command, Deadline deadline, std::uint32_t worker) {
+  auto reply = call("spawn", worker, deadline, [&](auto request) {
+    auto spawn = request.initSpawn();
+    encode_command(spawn.initCommand(), command);
+    spawn.setInitialCredit(kStreamWindow);
+  });
+  const SpawnedProcess spawned = decode_reply("spawn", [&] {
+    auto response = reply->root();
+    expect_variant(response, wire::Response::PROCESS_STARTED, "spawn");
+    auto started = response.getProcessStarted();
+    return SpawnedProcess{started.getProcess(), started.getPid(), StreamKey{worker, started.getStdoutStream()},
+                          StreamKey{worker, started.getStderrStream()}};
+  });
+  // As for register_stream: output can only follow the answer on the wire.
+  streams_.try_emplace(spawned.stdout_key, kStreamWindow);
+  streams_.try_emplace(spawned.stderr_key, kStreamWindow);
+  return spawned;
+}
+
+std::uint64_t AgentClient::process_write(std::uint64_t process, std::string_view data, Deadline deadline,
+                                         std::uint32_t worker) {
+  auto reply = call("processWrite", worker, deadline, [&](auto request) {
+    auto write = request.initProcessWrite();
+    write.setProcess(process);
+    write.setData(as_data(data));
+  });
+  return decode_reply("processWrite", [&] {
+    expect_variant(reply->root(), wire::Response::WRITTEN, "processWrite");
+    return reply->root().getWritten();
+  });
+}
+
+void AgentClient::process_close_stdin(std::uint64_t process, Deadline deadline, std::uint32_t worker) {
+  auto reply = call("processCloseStdin", worker, deadline,
+                    [&](auto request) { request.initProcessCloseStdin().setProcess(process); });
+  decode_reply("processCloseStdin",
+               [&] { expect_variant(reply->root(), wire::Response::DONE, "processCloseStdin"); });
+}
+
+void AgentClient::process_signal(std::uint64_t process, int signal, bool group, Deadline deadline,
+                                 std::uint32_t worker) {
+  auto reply = call("processSignal", worker, deadline, [&](auto request) {
+    auto out = request.initProcessSignal();
+    out.setProcess(process);
+    out.setSignal(signal);
+    out.setGroup(group);
+  });
+  decode_reply("processSignal", [&] { expect_variant(reply->root(), wire::Response::DONE, "processSignal"); });
+}
+
+ProcessExit AgentClient::process_wait(std::uint64_t process, std::optional<Millis> limit, Deadline deadline,
+                                      std::uint32_t worker, const std::function<void()>& pump) {
+  capnp::MallocMessageBuilder message;
+  auto request = message.initRoot<wire::Request>();
+  const auto id = take_id();
+  request.setId(id);
+  request.setWorker(worker);
+  auto wait = request.initProcessWait();
+  wait.setProcess(process);
+  wait.setForever(!limit.has_value());
+  if (limit) wait.setTimeoutMs(static_cast<std::uint64_t>(limit->count()));
+  send_request(message, deadline);
+  auto reply = await_reply(id, "processWait", deadline, pump);
+  return decode_reply("processWait", [&] {
+    auto response = reply->root();
+    expect_variant(response, wire::Response::PROCESS_STATE, "processWait");
+    auto state = response.getProcessState();
+    if (state.getRunning()) return ProcessExit{true, CommandStatus::exited, 0, 0};
+    return ProcessExit{false, status_of(state.getStatus()), state.getExitCode(), state.getSignal()};
+  });
+}
+
+StartedWorker AgentClient::spawn_worker(const WorkerCredentials& credentials, Deadline deadline) {
+  auto reply = call("spawnWorker", 0, deadline, [&](auto request) {
+    auto spawn = request.initSpawnWorker();
+    spawn.setUid(credentials.uid);
+    spawn.setGid(credentials.gid);
+    auto groups = spawn.initGroups(static_cast<unsigned>(credentials.groups.size()));
+    for (unsigned i = 0; i < groups.size(); ++i) groups.set(i, credentials.groups[i]);
+  });
+  return decode_reply("spawnWorker", [&] {
+    auto response = reply->root();
+    expect_variant(response, wire::Response::WORKER_STARTED, "spawnWorker");
+    auto started = response.getWorkerStarted();
+    if (started.getWorker() == 0) throw AgentError(Kind::protocol, "agent started a worker with id 0");
+    return StartedWorker{started.getWorker(), started.getPid()};
+  });
+}
+
+void AgentClient::close_worker(std::uint32_t worker, Deadline deadline) {
+  auto reply = call("closeWorker", 0, deadline, [&](auto request) { request.initCloseWorker().setWorker(worker); });
+  decode_reply("closeWorker", [&] { expect_variant(reply->root(), wire::Response::DONE, "closeWorker"); });
+  // Its streams went with it.
+  for (auto it = streams_.begin(); it != streams_.end();) {
+    it = it->first.worker == worker ? streams_.erase(it) : std::next(it);
+  }
+}
+
+namespace {
+
+template <typename... Arms>
+struct Overloaded : Arms... {
+  using Arms::operator()...;
+};
+template <typename... Arms>
+Overloaded(Arms...) -> Overloaded<Arms...>;
+
+const char* batch_op_name(const BatchOp& op) {
+  return std::visit(Overloaded{
+                        [](const BatchRun&) { return "run"; },
+                        [](const BatchReadFile&) { return "readFile"; },
+                        [](const BatchWriteFile&) { return "writeFile"; },
+                        [](const BatchStat&) { return "stat"; },
+                        [](const BatchListdir&) { return "listdir"; },
+                        [](const BatchMkdir&) { return "mkdir"; },
+                        [](const BatchUnlink&) { return "unlink"; },
+                        [](const BatchRename&) { return "rename"; },
+                        [](const BatchSyscall&) { return "syscall"; },
+                    },
+                    op);
+}
+
+void encode_batch_op(wire::Request::Builder request, const BatchOp& op, std::uint32_t new_file_mode) {
+  std::visit(Overloaded{
+                 [&](const BatchRun& run) { encode_command(request.initRun(), run.command); },
+                 [&](const BatchReadFile& read) { request.initReadFile().setPath(read.path); },
+                 [&](const BatchWriteFile& write) {
+                   auto out = request.initWriteFile();
+                   out.setPath(write.path);
+                   out.setData(as_data(write.data));
+                   out.setMode(new_file_mode);
+                 },
+                 [&](const BatchStat& stat) { request.initStat().setPath(stat.path); },
+                 [&](const BatchListdir& listdir) { request.initListdir().setPath(listdir.path); },
+                 [&](const BatchMkdir& mkdir) {
+                   auto out = request.initMkdir();
+                   out.setPath(mkdir.path);
+                   out.setParents(mkdir.parents);
+                   out.setPerm(mkdir.perm);
+                 },
+                 [&](const BatchUnlink& unlink) { request.initUnlink().setPath(unlink.path); },
+                 [&](const BatchRename& rename) {
+                   auto out = request.initRename();
+                   out.setFrom(rename.from);
+                   out.setTo(rename.to);
+                 },
+                 [&](const BatchSyscall& syscall) { encode_syscall(request.initSyscall(), syscall.call); },
+             },
+             op);
+}
+
+BatchValue decode_batch_answer(wire::Response::Reader response, const BatchOp& op) {
+  return std::visit(Overloaded{
+                        [&](const BatchRun&) -> BatchValue { return decode_run(response); },
+                        [&](const BatchReadFile&) -> BatchValue {
+                          expect_variant(response, wire::Response::DATA, "readFile");
+                          return to_string(response.getData());
+                        },
+                        [&](const BatchStat&) -> BatchValue { return decode_stat(response); },
+                        [&](const BatchListdir&) -> BatchValue { return decode_dir_entries(response); },
+                        [&](const BatchSyscall&) -> BatchValue { return decode_syscall(response); },
+                        [&](const auto&) -> BatchValue {
+                          expect_variant(response, wire::Response::DONE, batch_op_name(op));
+                          return std::monostate{};
+                        },
+                    },
+                    op);
+}
+
+}  // namespace
+
+std::vector<BatchOutcome> AgentClient::batch(const std::vector<BatchOp>& ops, Deadline deadline,
+                                             std::uint32_t worker) {
+  if (ops.size() > kMaxBatchOps) {
+    throw std::invalid_argument("a batch holds at most " + std::to_string(kMaxBatchOps) + " ops, got " +
+                                std::to_string(ops.size()));
+  }
+  constexpr std::uint32_t kNewFileMode = 0644;
+  std::vector<std::uint64_t> ids;
+  // Whatever happens, the pipeline is forgotten afterwards: answers still
+  // to come are then late and dropped.
+  struct Forget {
+    AgentClient& client;
+    std::vector<std::uint64_t>& ids;
+    ~Forget() {
+      for (auto id : ids) {
+        client.expected_.erase(id);
+        client.arrived_.erase(id);
+      }
+    }
+  } forget{*this, ids};
+  for (const BatchOp& op : ops) {
+    capnp::MallocMessageBuilder message;
+    auto request = message.initRoot<wire::Request>();
+    const auto id = take_id();
+    request.setId(id);
+    request.setWorker(worker);
+    encode_batch_op(request, op, kNewFileMode);
+    ids.push_back(id);
+    expected_.insert(id);
+    send_request(message, deadline);
+  }
+  std::vector<BatchOutcome> outcomes;
+  outcomes.reserve(ops.size());
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const char* name = batch_op_name(ops[i]);
+    auto reply = await_reply(ids[i], name, deadline);
+    expected_.erase(ids[i]);
+    try {
+      outcomes.push_back(BatchOutcome{true, decode_reply(name, [&] { return decode_batch_answer(reply->root(), ops[i]); }), {}});
+    } catch (const AgentError& error) {
+      if (error.kind() != Kind::remote) throw;
+      outcomes.push_back(BatchOutcome{false, std::monostate{}, error.what()});
+    }
+  }
+  return outcomes;
 }
 
 }  // namespace provium::runner

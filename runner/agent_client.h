@@ -24,12 +24,15 @@
 #include <kj/io.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace provium::runner {
@@ -69,18 +72,81 @@ struct StreamOpened {
 // Bytes a stream may have in flight plus buffered here (its credit window).
 inline constexpr std::size_t kStreamWindow = 256 * 1024;
 
+// A process the agent spawned (vm:run_async): its id in the (worker) agent,
+// its guest pid (also its process group) and its output streams.
+struct SpawnedProcess {
+  std::uint64_t process = 0;
+  std::int32_t pid = 0;
+  StreamKey stdout_key;
+  StreamKey stderr_key;
+};
+
+// What a processWait answered: still running when its limit ran out, or how
+// the process ended.
+struct ProcessExit {
+  bool running = false;
+  CommandStatus status = CommandStatus::exited;
+  std::int32_t exit_code = 0;  // -1 when signalled
+  std::int32_t signal = 0;
+};
+
+// Credentials of a worker and of everything it starts.
+struct WorkerCredentials {
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::vector<std::uint32_t> groups;
+};
+
+struct StartedWorker {
+  std::uint32_t worker = 0;
+  std::int32_t pid = 0;
+};
+
+// Most ops one batch holds (bounds what is in flight at once).
+inline constexpr std::size_t kMaxBatchOps = 1024;
+
+// One operation of a batch (vm:batch): every kind a batch can hold.
+struct BatchRun { GuestCommand command; };
+struct BatchReadFile { std::string path; };
+struct BatchWriteFile { std::string path; std::string data; };
+struct BatchStat { std::string path; };
+struct BatchListdir { std::string path; };
+struct BatchMkdir { std::string path; bool parents = false; std::uint32_t perm = 0755; };
+struct BatchUnlink { std::string path; };
+struct BatchRename { std::string from; std::string to; };
+struct BatchSyscall { SyscallCall call; };
+using BatchOp = std::variant<BatchRun, BatchReadFile, BatchWriteFile, BatchStat, BatchListdir, BatchMkdir, BatchUnlink,
+                             BatchRename, BatchSyscall>;
+
+// What one op of a batch came to: a value (nothing for ops that only
+// succeed) or the agent's error message.
+using BatchValue =
+    std::variant<std::monostate, std::string, CommandResult, GuestStat, std::vector<GuestDirEntry>, Layer0Result>;
+struct BatchOutcome {
+  bool ok = true;
+  BatchValue value;
+  std::string error;
+};
+
 class AgentClient {
  public:
   // Takes ownership of the connected fd (made non-blocking here).
   explicit AgentClient(kj::AutoCloseFd fd);
+  ~AgentClient();  // here, where Reply is complete
+  AgentClient(const AgentClient&) = delete;
+  AgentClient& operator=(const AgentClient&) = delete;
 
   // Each throws AgentError. After a closed/protocol error the client is
   // broken and every later call fails the same way at once.
   AgentHello hello(std::uint32_t protocol_version, Deadline deadline);
   void ping(Deadline deadline);
-  CommandResult run(const GuestCommand& command, Deadline deadline);
-  std::string read_file(const std::string& path, Deadline deadline);
-  void write_file(const std::string& path, std::string_view data, std::uint32_t mode, Deadline deadline);
+  CommandResult run(const GuestCommand& command, Deadline deadline, std::uint32_t worker = 0);
+  // One frame: files up to the frame limit (read_file_streamed has none).
+  std::string read_file(const std::string& path, Deadline deadline, std::uint32_t worker = 0);
+  // The whole file through a stream, so no frame limit applies.
+  std::string read_file_streamed(const std::string& path, Deadline deadline, std::uint32_t worker = 0);
+  void write_file(const std::string& path, std::string_view data, std::uint32_t mode, Deadline deadline,
+                  std::uint32_t worker = 0);
 
   // Paths. `worker` 0 is the main agent.
   GuestStat stat(const std::string& path, Deadline deadline, std::uint32_t worker = 0);
@@ -126,13 +192,44 @@ class AgentClient {
   // Closes the stream in the agent (unless it ended) and forgets it.
   void stream_close(StreamKey key, Deadline deadline);
   std::size_t open_stream_count() const { return streams_.size(); }
+  // Up to `max` bytes already buffered, without reading the channel (safe to
+  // call while another answer is awaited); grants credit for them.
+  std::string stream_take_buffered(StreamKey key, std::size_t max, Deadline deadline);
+
+  // Processes the host drives (vm:run_async). Spawning registers both output
+  // streams with a kStreamWindow grant; command.timeout must be empty.
+  SpawnedProcess spawn(const GuestCommand& command, Deadline deadline, std::uint32_t worker = 0);
+  // Answers once all of `data` is in the process's stdin pipe.
+  std::uint64_t process_write(std::uint64_t process, std::string_view data, Deadline deadline,
+                              std::uint32_t worker = 0);
+  void process_close_stdin(std::uint64_t process, Deadline deadline, std::uint32_t worker = 0);
+  void process_signal(std::uint64_t process, int signal, bool group, Deadline deadline, std::uint32_t worker = 0);
+  // Waits for the process to exit, for at most `limit` (none: for ever; zero:
+  // a poll). `pump` runs after every frame read meanwhile, so the caller can
+  // take output with stream_take_buffered: a process whose output window is
+  // full blocks on its pipe and would never exit.
+  ProcessExit process_wait(std::uint64_t process, std::optional<Millis> limit, Deadline deadline,
+                           std::uint32_t worker = 0, const std::function<void()>& pump = {});
+
+  // Workers: second agent processes with their own credentials.
+  StartedWorker spawn_worker(const WorkerCredentials& credentials, Deadline deadline);
+  void close_worker(std::uint32_t worker, Deadline deadline);
+
+  // Sends every op before awaiting any answer (one round trip), then
+  // collects the answers in order. An op the agent refused is an outcome,
+  // not an exception; a broken channel or the deadline still throws.
+  std::vector<BatchOutcome> batch(const std::vector<BatchOp>& ops, Deadline deadline, std::uint32_t worker = 0);
 
  private:
   class Reply;
 
   void send_request(capnp::MallocMessageBuilder& message, Deadline deadline);
   std::uint64_t take_id() { return next_id_++; }
-  std::unique_ptr<Reply> await_reply(std::uint64_t id, const char* op, Deadline deadline);
+  // Waits for the answer with `id`; answers to other ids in `expected_`
+  // are kept for their own await, the rest dropped as late. `pump` runs
+  // after every event routed meanwhile.
+  std::unique_ptr<Reply> await_reply(std::uint64_t id, const char* op, Deadline deadline,
+                                     const std::function<void()>& pump = {});
   // Builds a request (id and worker set here), sends it and awaits its answer.
   template <typename Build>
   std::unique_ptr<Reply> call(const char* op, std::uint32_t worker, Deadline deadline, Build&& build);
@@ -162,6 +259,10 @@ class AgentClient {
   AgentError::Kind broken_kind_ = AgentError::Kind::closed;
   std::string broken_reason_;
   std::map<StreamKey, StreamBuffer> streams_;
+  // Pipelined requests (a batch): sent, not yet awaited, and the answers
+  // that arrived while another was awaited.
+  std::set<std::uint64_t> expected_;
+  std::map<std::uint64_t, std::unique_ptr<Reply>> arrived_;
 };
 
 }  // namespace provium::runner

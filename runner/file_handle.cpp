@@ -27,14 +27,14 @@ void FileHandle::require_open(const char* op) const {
 
 std::string FileHandle::read(std::uint32_t max_bytes) {
   require_open("read");
-  return vm_->file_read(what(), handle_, max_bytes);
+  return vm_->file_read(what(), handle_, max_bytes, worker_);
 }
 
 std::string FileHandle::read_all() {
   require_open("read_all");
   std::string all;
   for (;;) {
-    std::string chunk = vm_->file_read(what(), handle_, kReadAllChunk);
+    std::string chunk = vm_->file_read(what(), handle_, kReadAllChunk, worker_);
     if (chunk.empty()) return all;
     all += chunk;
   }
@@ -42,24 +42,24 @@ std::string FileHandle::read_all() {
 
 std::uint64_t FileHandle::write(std::string_view data) {
   require_open("write");
-  return vm_->file_write(what(), handle_, data);
+  return vm_->file_write(what(), handle_, data, worker_);
 }
 
 std::uint64_t FileHandle::seek(std::int64_t offset, int whence) {
   require_open("seek");
-  return vm_->file_seek(what(), handle_, offset, whence);
+  return vm_->file_seek(what(), handle_, offset, whence, worker_);
 }
 
 std::uint64_t FileHandle::tell() {
   require_open("tell");
-  return vm_->file_tell(what(), handle_);
+  return vm_->file_tell(what(), handle_, worker_);
 }
 
 void FileHandle::close() {
   if (closed_) return;
   closed_ = true;
   if (vm_->state() != VmState::booted) return;  // the agent session is gone, and the handle with it
-  vm_->file_close(what(), handle_);
+  vm_->file_close(what(), handle_, worker_);
 }
 
 }  // namespace provium::runner

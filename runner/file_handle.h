@@ -19,8 +19,9 @@ struct OpenMode {
 
 class FileHandle {
  public:
-  FileHandle(std::shared_ptr<Vm> vm, std::string path, std::uint64_t handle)
-      : vm_(std::move(vm)), path_(std::move(path)), handle_(handle) {}
+  // `worker` 0: opened by the main agent; otherwise by that worker.
+  FileHandle(std::shared_ptr<Vm> vm, std::string path, std::uint64_t handle, std::uint32_t worker = 0)
+      : vm_(std::move(vm)), path_(std::move(path)), handle_(handle), worker_(worker) {}
   ~FileHandle();
   FileHandle(const FileHandle&) = delete;
   FileHandle& operator=(const FileHandle&) = delete;
@@ -37,6 +38,9 @@ class FileHandle {
   // The agent's descriptor number, 0 once closed.
   std::uint64_t fd() const { return closed_ ? 0 : handle_; }
   bool closed() const { return closed_; }
+  std::uint32_t worker() const { return worker_; }
+  // The worker it belongs to was closed: its descriptor went with it.
+  void forget() { closed_ = true; }
   const std::string& path() const { return path_; }
   Vm& vm() const { return *vm_; }
   const std::shared_ptr<Vm>& vm_owner() const { return vm_; }
@@ -48,6 +52,7 @@ class FileHandle {
   std::shared_ptr<Vm> vm_;
   std::string path_;
   std::uint64_t handle_;
+  std::uint32_t worker_;
   bool closed_ = false;
 };
 

@@ -17,6 +17,9 @@
 #include "file_binding.h"
 #include "stream_binding.h"
 #include "vm_binding.h"
+#include "batch_binding.h"
+#include "process_binding.h"
+#include "worker_binding.h"
 
 #include <chrono>
 #include <optional>
@@ -62,6 +65,9 @@ class FileRun {
       register_vm_type(S);
       register_file_type(S);
       register_stream_type(S);
+      register_process_type(S);
+      register_worker_type(S);
+      register_batch_type(S);
       register_clock_type(S);
       register_command_result_type(S);
       install_json_global(S);

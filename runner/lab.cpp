@@ -5,7 +5,7 @@
 namespace provium::runner {
 
 std::shared_ptr<Vm> Lab::find_in(const Scope& scope, const std::string& name) {
-  for (const auto& vm : scope) {
+  for (const auto& vm : scope.vms) {
     if (vm->name() == name) return vm;
   }
   return nullptr;
@@ -37,15 +37,26 @@ std::shared_ptr<Vm> Lab::create_vm(const std::string& name, const std::string& p
     throw std::runtime_error("provium:vm: cannot create `" + name + "` (profile `" + profile + "`): " + error.what());
   }
   auto vm = std::make_shared<Vm>(name, profile, spec, std::move(backend), clock_);
-  scope.push_back(vm);
+  scope.vms.push_back(vm);
   return vm;
+}
+
+void Lab::adopt(Closer close) {
+  Scope& scope = test_scope_ ? *test_scope_ : file_scope_;
+  scope.resources.push_back(std::move(close));
 }
 
 void Lab::enter_test_scope() { test_scope_.emplace(); }
 
 std::vector<std::string> Lab::close_scope(Scope& scope) {
   std::vector<std::string> errors;
-  for (auto it = scope.rbegin(); it != scope.rend(); ++it) {
+  // Resources first: they live in VMs (of this scope or an outer one).
+  auto resources = std::move(scope.resources);
+  scope.resources.clear();
+  for (auto it = resources.rbegin(); it != resources.rend(); ++it) {
+    if (auto error = (*it)()) errors.push_back(*error);
+  }
+  for (auto it = scope.vms.rbegin(); it != scope.vms.rend(); ++it) {
     if (auto error = (*it)->close()) errors.push_back(*error);
   }
   return errors;

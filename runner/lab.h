@@ -1,13 +1,16 @@
 // The VMs a test file declared, by scope. VMs created at top level belong to
 // the file scope and live until the file ends; VMs created inside a test body
 // belong to that test's scope and are shut down when it returns. Lookups from
-// a test fall through to the file scope.
+// a test fall through to the file scope. Other resources (guest processes,
+// workers, their files) can be adopted by the current scope too: they are
+// closed when it ends, newest first, before its VMs shut down.
 #pragma once
 
 #include "supervisor_link.h"
 #include "test_clock.h"
 #include "vm.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +31,11 @@ class Lab {
   // Test scope first, then file scope; null when absent.
   std::shared_ptr<Vm> find_vm(const std::string& name) const;
 
+  // Closes a resource when the current scope ends; `close` must not throw
+  // and returns its error text, if any.
+  using Closer = std::function<std::optional<std::string>()>;
+  void adopt(Closer close);
+
   void enter_test_scope();
   // Shuts down the test scope's VMs, newest first; returns their errors.
   std::vector<std::string> leave_test_scope();
@@ -40,7 +48,10 @@ class Lab {
   void set_default_timeout(std::optional<Millis> timeout) { default_timeout_ = timeout; }
 
  private:
-  using Scope = std::vector<std::shared_ptr<Vm>>;
+  struct Scope {
+    std::vector<std::shared_ptr<Vm>> vms;
+    std::vector<Closer> resources;
+  };
   static std::shared_ptr<Vm> find_in(const Scope& scope, const std::string& name);
   static std::vector<std::string> close_scope(Scope& scope);
 

@@ -15,6 +15,7 @@ namespace provium::runner {
 namespace {
 
 constexpr const char* kLabTypeName = "provium.Lab";
+constexpr const char* kLabRegistryKey = "provium.lab";
 constexpr int kTimeoutSlot = 1;
 constexpr int kResetSlot = 2;
 
@@ -164,6 +165,15 @@ void install_provium_global(lua_State* L, Lab& lab) {
   lua_setfield(L, -2, "__metatable");
   lua_setmetatable(L, -2);
   lua_setglobal(L, "provium");
+  lua_pushlightuserdata(L, &lab);
+  lua_setfield(L, LUA_REGISTRYINDEX, kLabRegistryKey);
+}
+
+Lab* installed_lab(lua_State* L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kLabRegistryKey);
+  Lab* lab = static_cast<Lab*>(lua_touserdata(L, -1));
+  lua_pop(L, 1);
+  return lab;
 }
 
 }  // namespace provium::runner

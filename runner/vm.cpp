@@ -149,18 +149,7 @@ CommandResult Vm::run(const GuestCommand& command) {
 
 std::string Vm::read_file(const std::string& path) {
   return agent_call("read_file " + quoted(path), [&](AgentClient& agent, Deadline deadline) {
-    // Streamed, so neither end holds more than one credit window in flight
-    // whatever the file's size (one frame would cap files at 64 MiB).
-    const StreamOpened opened = agent.read_file_stream(path, deadline);
-    std::string data;
-    data.reserve(opened.size);
-    for (std::string chunk; !(chunk = agent.stream_read(opened.key, kStreamWindow, deadline)).empty();) data += chunk;
-    const auto ending = agent.stream_ending(opened.key);
-    agent.stream_close(opened.key, deadline);
-    if (ending && ending->failed) {
-      throw AgentError(AgentError::Kind::remote, ending->message, ending->error_number);
-    }
-    return data;
+    return agent.read_file_streamed(path, deadline);
   });
 }
 
@@ -194,40 +183,46 @@ void Vm::rename(const std::string& from, const std::string& to) {
              [&](AgentClient& agent, Deadline deadline) { agent.rename(from, to, deadline); });
 }
 
-std::uint64_t Vm::open_file(const std::string& path, std::uint32_t mode_bits, std::uint32_t perm) {
+std::uint64_t Vm::open_file(const std::string& path, std::uint32_t mode_bits, std::uint32_t perm,
+                            std::uint32_t worker) {
   const auto handle = agent_call("open_file " + quoted(path), [&](AgentClient& agent, Deadline deadline) {
-    return agent.open_file(path, mode_bits, perm, deadline);
+    return agent.open_file(path, mode_bits, perm, deadline, worker);
   });
   ++open_files_;
   return handle;
 }
 
-std::string Vm::file_read(const std::string& what, std::uint64_t handle, std::uint32_t max_bytes) {
+std::string Vm::file_read(const std::string& what, std::uint64_t handle, std::uint32_t max_bytes,
+                          std::uint32_t worker) {
   return agent_call(what + ": read", [&](AgentClient& agent, Deadline deadline) {
-    return agent.file_read(handle, max_bytes, deadline);
+    return agent.file_read(handle, max_bytes, deadline, worker);
   });
 }
 
-std::uint64_t Vm::file_write(const std::string& what, std::uint64_t handle, std::string_view data) {
-  return agent_call(what + ": write",
-                    [&](AgentClient& agent, Deadline deadline) { return agent.file_write(handle, data, deadline); });
+std::uint64_t Vm::file_write(const std::string& what, std::uint64_t handle, std::string_view data,
+                             std::uint32_t worker) {
+  return agent_call(what + ": write", [&](AgentClient& agent, Deadline deadline) {
+    return agent.file_write(handle, data, deadline, worker);
+  });
 }
 
-std::uint64_t Vm::file_seek(const std::string& what, std::uint64_t handle, std::int64_t offset, int whence) {
+std::uint64_t Vm::file_seek(const std::string& what, std::uint64_t handle, std::int64_t offset, int whence,
+                            std::uint32_t worker) {
   return agent_call(what + ": seek", [&](AgentClient& agent, Deadline deadline) {
-    return agent.file_seek(handle, offset, whence, deadline);
+    return agent.file_seek(handle, offset, whence, deadline, worker);
   });
 }
 
-std::uint64_t Vm::file_tell(const std::string& what, std::uint64_t handle) {
+std::uint64_t Vm::file_tell(const std::string& what, std::uint64_t handle, std::uint32_t worker) {
   return agent_call(what + ": tell",
-                    [&](AgentClient& agent, Deadline deadline) { return agent.file_tell(handle, deadline); });
+                    [&](AgentClient& agent, Deadline deadline) { return agent.file_tell(handle, deadline, worker); });
 }
 
-void Vm::file_close(const std::string& what, std::uint64_t handle) {
+void Vm::file_close(const std::string& what, std::uint64_t handle, std::uint32_t worker) {
   // Counted closed even if the agent complains: the handle is unusable either way.
   if (open_files_ > 0) --open_files_;
-  agent_call(what + ": close", [&](AgentClient& agent, Deadline deadline) { agent.file_close(handle, deadline); });
+  agent_call(what + ": close",
+             [&](AgentClient& agent, Deadline deadline) { agent.file_close(handle, deadline, worker); });
 }
 
 Layer0Result Vm::syscall(const SyscallCall& call) {
@@ -287,6 +282,10 @@ std::optional<StreamEnding> Vm::stream_ending(StreamKey key) const {
 void Vm::stream_close(const std::string& what, StreamKey key) {
   if (state_ != VmState::booted) return;  // the session, and the stream with it, is gone
   agent_call(what + ": close", [&](AgentClient& agent, Deadline deadline) { agent.stream_close(key, deadline); });
+}
+
+void Vm::with_agent(const std::string& op, const std::function<void(AgentClient&, Deadline)>& call) {
+  agent_call(op, call);
 }
 
 void Vm::shutdown() {

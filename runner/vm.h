@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,12 +46,17 @@ class Vm {
   void rename(const std::string& from, const std::string& to);
 
   // File handles; `what` names the file in errors ("file `/p`: read").
-  std::uint64_t open_file(const std::string& path, std::uint32_t mode_bits, std::uint32_t perm);
-  std::string file_read(const std::string& what, std::uint64_t handle, std::uint32_t max_bytes);
-  std::uint64_t file_write(const std::string& what, std::uint64_t handle, std::string_view data);
-  std::uint64_t file_seek(const std::string& what, std::uint64_t handle, std::int64_t offset, int whence);
-  std::uint64_t file_tell(const std::string& what, std::uint64_t handle);
-  void file_close(const std::string& what, std::uint64_t handle);
+  // `worker` 0 is the main agent; handles are numbered per worker.
+  std::uint64_t open_file(const std::string& path, std::uint32_t mode_bits, std::uint32_t perm,
+                          std::uint32_t worker = 0);
+  std::string file_read(const std::string& what, std::uint64_t handle, std::uint32_t max_bytes,
+                        std::uint32_t worker = 0);
+  std::uint64_t file_write(const std::string& what, std::uint64_t handle, std::string_view data,
+                           std::uint32_t worker = 0);
+  std::uint64_t file_seek(const std::string& what, std::uint64_t handle, std::int64_t offset, int whence,
+                          std::uint32_t worker = 0);
+  std::uint64_t file_tell(const std::string& what, std::uint64_t handle, std::uint32_t worker = 0);
+  void file_close(const std::string& what, std::uint64_t handle, std::uint32_t worker = 0);
   std::size_t open_file_count() const { return open_files_; }
 
   Layer0Result syscall(const SyscallCall& call);
@@ -72,6 +78,11 @@ class Vm {
   std::size_t open_stream_count() const { return agent_ ? agent_->open_stream_count() : 0; }
   // No open file handles and no open streams.
   bool is_quiescent() const { return open_file_count() == 0 && open_stream_count() == 0; }
+  // For processes, workers and batches (guest_process.cpp, guest_worker.cpp,
+  // batch_binding.cpp): runs `call` with the agent and the test's deadline,
+  // failures mapped as for every other op ("vm `a`: <op>: ...").
+  void with_agent(const std::string& op, const std::function<void(AgentClient&, Deadline)>& call);
+
   void shutdown();
   // Like shutdown() but never throws: the error text, if any.
   std::optional<std::string> close() noexcept;

@@ -1,5 +1,6 @@
 #include "vm_binding.h"
 
+#include "batch_binding.h"
 #include "clock_binding.h"
 #include "command_result_binding.h"
 #include "file_binding.h"
@@ -7,6 +8,8 @@
 #include "guest_command_lua.h"
 #include "guest_path_lua.h"
 #include "layer0_lua.h"
+#include "process_binding.h"
+#include "worker_binding.h"
 #include "lua_guard.h"
 #include "lua_userdata.h"
 #include "lua_values.h"
@@ -152,6 +155,10 @@ int vm_fd_stream(lua_State* L) {
   std::uint64_t handle = 0;
   if (FileHandle* file = test_file(L, 2)) {
     if (file->closed()) throw std::invalid_argument(context(vm, "fd_stream") + ": the file is closed");
+    if (file->worker() != 0) {
+      throw std::invalid_argument(context(vm, "fd_stream") + ": the file belongs to worker " +
+                                  std::to_string(file->worker()) + ", whose descriptors the main agent cannot see");
+    }
     handle = file->fd();
   } else {
     const std::int64_t fd = read_integer(L, 2, context(vm, "fd_stream") + ": fd (an integer or a File)");
@@ -184,6 +191,10 @@ int vm_ioctl(lua_State* L) {
   Vm& vm = self_vm(L, "ioctl");
   // A File is accepted where the doc says fd, like vm:fd_stream.
   if (FileHandle* file = test_file(L, 2)) {
+    if (file->worker() != 0) {
+      throw std::invalid_argument(context(vm, "ioctl") + ": the file belongs to worker " +
+                                  std::to_string(file->worker()) + ", whose descriptors the main agent cannot see");
+    }
     lua_pushinteger(L, static_cast<lua_Integer>(file->fd()));
     lua_replace(L, 2);
   }
@@ -268,6 +279,10 @@ constexpr luaL_Reg kMethods[] = {
     {"name", lua_entry<vm_name>},
     {"profile", lua_entry<vm_profile>},
     {"cid", lua_entry<vm_cid>},
+    // Processes, workers, batches (process_binding.cpp, worker_binding.cpp, batch_binding.cpp).
+    {"run_async", lua_entry<vm_run_async>},
+    {"spawn_worker", lua_entry<vm_spawn_worker>},
+    {"batch", lua_entry<vm_batch>},
     {nullptr, nullptr},
 };
 

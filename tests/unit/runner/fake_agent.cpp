@@ -119,6 +119,36 @@ void FakeAgent::pump_stream(std::uint64_t id) {
   end.setReason(wire::StreamEndReason::SOURCE_ENDED);
   send(message);
   streams_.erase(it);
+  answer_exited_waits();
+}
+
+bool FakeAgent::exited(const FakeProcess& process) const {
+  return streams_.count(process.stdout_stream) == 0 && streams_.count(process.stderr_stream) == 0;
+}
+
+void FakeAgent::send_process_state(std::uint64_t id, const FakeProcess* exited) {
+  capnp::MallocMessageBuilder message;
+  auto response = message.initRoot<wire::Response>();
+  response.setId(id);
+  auto state = response.initProcessState();
+  state.setRunning(exited == nullptr);
+  if (exited != nullptr) {
+    state.setStatus(exited->result.status);
+    state.setExitCode(exited->result.exit_code);
+    state.setSignal(exited->result.signal);
+  }
+  send(message);
+}
+
+void FakeAgent::answer_exited_waits() {
+  for (auto it = processes_.begin(); it != processes_.end();) {
+    if (it->second.waits.empty() || !exited(it->second)) {
+      ++it;
+      continue;
+    }
+    for (auto id : it->second.waits) send_process_state(id, &it->second);
+    it = processes_.erase(it);  // like the agent: forgotten once an exit was reported
+  }
 }
 
 void FakeAgent::send(capnp::MallocMessageBuilder& message) {
@@ -474,6 +504,65 @@ void FakeAgent::answer(capnp::FlatArrayMessageReader& reader) {
       clock_ns_ = request.getClockSet().getRealtimeNs();
       response.setDone();
       break;
+    case wire::Request::SPAWN: {
+      auto spawn = request.getSpawn();
+      auto run = spawn.getCommand();
+      SeenRun seen;
+      for (auto word : run.getArgv()) seen.argv.emplace_back(word);
+      seen.stdin_data = bytes(run.getStdin());
+      seen.timeout_ms = run.getTimeoutMs();
+      {
+        std::lock_guard lock(mutex_);
+        runs_.push_back(seen);
+      }
+      FakeProcess process{on_run_(seen), next_stream_++, next_stream_++, {}};
+      const std::uint64_t id = next_process_++;
+      auto started = response.initProcessStarted();
+      started.setProcess(id);
+      started.setPid(static_cast<std::int32_t>(100 + id));
+      started.setStdoutStream(process.stdout_stream);
+      started.setStderrStream(process.stderr_stream);
+      send(message);
+      streams_[process.stdout_stream] = FakeStream{process.result.stdout_data, spawn.getInitialCredit()};
+      streams_[process.stderr_stream] = FakeStream{process.result.stderr_data, spawn.getInitialCredit()};
+      const auto out = process.stdout_stream;
+      const auto err = process.stderr_stream;
+      processes_.emplace(id, std::move(process));
+      pump_stream(out);
+      pump_stream(err);
+      return;
+    }
+    case wire::Request::PROCESS_SIGNAL: {
+      // Like the agent: a process that has exited cannot be signalled.
+      auto it = processes_.find(request.getProcessSignal().getProcess());
+      if (it == processes_.end() || exited(it->second)) {
+        auto error = response.initError();
+        error.setErrno(ESRCH);
+        error.setMessage("processSignal: the process has already exited");
+      } else {
+        response.setDone();
+      }
+      break;
+    }
+    case wire::Request::PROCESS_WAIT: {
+      auto wait = request.getProcessWait();
+      auto it = processes_.find(wait.getProcess());
+      if (it == processes_.end()) {
+        auto error = response.initError();
+        error.setErrno(ESRCH);
+        error.setMessage("processWait: no such process");
+        break;
+      }
+      if (exited(it->second)) {
+        send_process_state(request.getId(), &it->second);
+        processes_.erase(it);
+      } else if (!wait.getForever() && wait.getTimeoutMs() == 0) {
+        send_process_state(request.getId(), nullptr);
+      } else {
+        it->second.waits.push_back(request.getId());
+      }
+      return;
+    }
     case wire::Request::STREAM_CLOSE:
       // Like the agent: a stream that ended (or never was) is unknown.
       if (streams_.erase(request.getStreamClose().getStream()) == 0) {

@@ -82,6 +82,17 @@ class FakeAgent {
     bool follow = false;  // a tail: never ends by itself
   };
   void pump_stream(std::uint64_t id);
+  // spawn: a process "exits" once its output has been sent (so a client
+  // that never grants credit never sees the exit), with its run handler's result.
+  struct FakeProcess {
+    FakeRun result;
+    std::uint64_t stdout_stream = 0;
+    std::uint64_t stderr_stream = 0;
+    std::vector<std::uint64_t> waits;  // processWait ids to answer at the exit
+  };
+  bool exited(const FakeProcess& process) const;
+  void send_process_state(std::uint64_t id, const FakeProcess* exited);
+  void answer_exited_waits();
   void send_stream_data(std::uint64_t id, const std::string& data);
 
   kj::AutoCloseFd fd_;
@@ -100,6 +111,8 @@ class FakeAgent {
   std::uint64_t next_handle_ = 3;
   std::int64_t clock_ns_ = 1700000000000000000;
   std::uint64_t next_stream_ = 1;
+  std::map<std::uint64_t, FakeProcess> processes_;
+  std::uint64_t next_process_ = 1;
   std::uint64_t credit_granted_ = 0;
   std::thread thread_;
 };
