@@ -1,6 +1,8 @@
-// Starting one command for a `run` request: fork, put the child in its own
+// Starting one command for a `run` request: start the child (posix_spawn, or
+// fork when something needs a shell-style error report), put it in its own
 // process group (so a timeout can kill everything it started), connect its
-// stdio to pipes, and exec with execvp semantics (PATH lookup).
+// stdio to pipes, and exec with execvp semantics (PATH lookup on the run's
+// own PATH).
 #pragma once
 
 #include "unique_fd.h"
