@@ -100,7 +100,7 @@ DatapathSupport detect_datapath_support() {
   checks.push_back(probe_check(feature::network_namespace, true, [&] { ns.emplace(NetNamespace::create()); }));
   if (!ns) {
     const std::string because = "no network namespace";
-    for (const auto name : {feature::bridge, feature::tap})  checks.push_back(not_probed(name, true, because));
+    for (const auto name : {feature::bridge, feature::tap}) checks.push_back(not_probed(name, true, because));
     for (const auto name : {feature::veth, feature::nftables_bridge, feature::tbf, feature::netem,
                             feature::packet_capture}) {
       checks.push_back(not_probed(name, false, because));
