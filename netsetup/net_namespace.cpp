@@ -39,11 +39,11 @@ void turn_off_ipv6_by_default() {
   const int fd = ::open("/proc/sys/net/ipv6/conf/default/disable_ipv6", O_WRONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT || errno == EROFS || errno == EACCES) return;
-    throw std::runtime_error(errno_text("network namespace: open /proc/sys/net/ipv6/conf/default/disable_ipv6"));
+    throw std::runtime_error(errno_text("open /proc/sys/net/ipv6/conf/default/disable_ipv6"));
   }
   kj::AutoCloseFd owned(fd);
   if (::write(fd, "1", 1) != 1) {
-    throw std::runtime_error(errno_text("network namespace: write /proc/sys/net/ipv6/conf/default/disable_ipv6"));
+    throw std::runtime_error(errno_text("write /proc/sys/net/ipv6/conf/default/disable_ipv6"));
   }
 }
 
@@ -55,11 +55,11 @@ NetNamespace NetNamespace::create() {
       [] {
         // Only this thread moves; it ends right after, and the namespace is
         // kept alive by the fd and the socket opened here.
-        if (::unshare(CLONE_NEWNET) != 0) throw std::runtime_error(errno_text("network namespace: unshare"));
+        if (::unshare(CLONE_NEWNET) != 0) throw std::runtime_error(errno_text("unshare(CLONE_NEWNET)"));
       },
       [&] {
         const int fd = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-        if (fd < 0) throw std::runtime_error(errno_text("network namespace: open /proc/thread-self/ns/net"));
+        if (fd < 0) throw std::runtime_error(errno_text("open /proc/thread-self/ns/net"));
         kj::AutoCloseFd namespace_fd(fd);
         turn_off_ipv6_by_default();
         state = std::make_shared<State>(State{kj::mv(namespace_fd), RouteSocket::open()});
@@ -71,7 +71,7 @@ void NetNamespace::run_on_thread_inside(const std::function<void()>& body) const
   const int fd = state_->namespace_fd.get();
   run_on_fresh_thread(
       [fd] {
-        if (::setns(fd, CLONE_NEWNET) != 0) throw std::runtime_error(errno_text("network namespace: setns"));
+        if (::setns(fd, CLONE_NEWNET) != 0) throw std::runtime_error(errno_text("setns(CLONE_NEWNET)"));
       },
       body);
 }

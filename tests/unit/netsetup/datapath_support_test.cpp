@@ -94,7 +94,7 @@ TEST(DatapathSupport, WithoutCapabilitiesTheReasonNamesThem) {
   EXPECT_TRUE(line.starts_with("kernel datapath unavailable: CAP_NET_ADMIN: not in this process's effective set"))
       << line;
   EXPECT_TRUE(contains(line, "CAP_SYS_ADMIN: not in this process's effective set")) << line;
-  EXPECT_TRUE(contains(line, "network namespace: network namespace: unshare: Operation not permitted")) << line;
+  EXPECT_TRUE(contains(line, "network namespace: unshare(CLONE_NEWNET): Operation not permitted")) << line;
   EXPECT_TRUE(contains(line, "bridge: not tried: no network namespace")) << line;
 }
 
