@@ -20,7 +20,7 @@ struct OpenMode {
 class FileHandle {
  public:
   FileHandle(std::shared_ptr<Vm> vm, std::string path, std::uint64_t handle)
-      : vm_(std::move(vm)), path_(std::move(path)), handle_(handle) {}
+      : vm_(std::move(vm)), path_(std::move(path)), handle_(handle), epoch_(vm_->agent_epoch()) {}
   ~FileHandle();
   FileHandle(const FileHandle&) = delete;
   FileHandle& operator=(const FileHandle&) = delete;
@@ -35,8 +35,9 @@ class FileHandle {
   // Idempotent; a VM that is gone has closed it already.
   void close();
   // The agent's descriptor number, 0 once closed.
-  std::uint64_t fd() const { return closed_ ? 0 : handle_; }
-  bool closed() const { return closed_; }
+  std::uint64_t fd() const { return closed() ? 0 : handle_; }
+  // Closed by close(), or gone with the agent session it belonged to (reset).
+  bool closed() const { return closed_ || vm_->agent_epoch() != epoch_; }
   const std::string& path() const { return path_; }
   Vm& vm() const { return *vm_; }
   const std::shared_ptr<Vm>& vm_owner() const { return vm_; }
@@ -48,6 +49,7 @@ class FileHandle {
   std::shared_ptr<Vm> vm_;
   std::string path_;
   std::uint64_t handle_;
+  std::uint64_t epoch_;  // the VM's agent session it was opened in
   bool closed_ = false;
 };
 
