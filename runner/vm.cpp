@@ -352,10 +352,6 @@ void Vm::resume() {
 
 void Vm::reset() {
   require_state("reset", VmState::booted);
-  // The old session's files and streams die with it.
-  agent_.reset();
-  open_files_ = 0;
-  ++agent_epoch_;
   kj::AutoCloseFd fd;
   try {
     fd = backend_->reset(clock_.deadline());
@@ -363,21 +359,31 @@ void Vm::reset() {
     mark_dead();
     clock_.fire();
   } catch (const std::exception& error) {
-    mark_dead();
-    throw std::runtime_error("vm " + quoted(name_) + ": " + error.what() + console_excerpt());
+    // Refused (or failed half-way, which the next operation will find out).
+    throw std::runtime_error("vm " + quoted(name_) + ": " + error.what());
   }
+  // The old session's files and streams died with it.
+  agent_.reset();
+  open_files_ = 0;
+  ++agent_epoch_;
   greet_agent(std::move(fd), "reset");
 }
 
 void Vm::power_button() {
   require_state("power_button", VmState::booted);
+  try {
+    backend_->power_button(clock_.deadline());
+  } catch (const DeadlineExceeded&) {
+    mark_dead();
+    clock_.fire();
+  } catch (const std::exception& error) {
+    throw std::runtime_error("vm " + quoted(name_) + ": " + error.what());
+  }
   agent_.reset();
   open_files_ = 0;
   ++agent_epoch_;
   console_input_.reset();
-  // Shut down whatever happens: the supervisor let go of the VM.
   state_ = VmState::shutdown;
-  backend_verb([&] { backend_->power_button(clock_.deadline()); });
 }
 
 void Vm::check_test_deadline() {

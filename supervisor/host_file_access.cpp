@@ -24,6 +24,14 @@ void check_text(const std::string& text, const char* what) {
   if (text.find('\0') != std::string::npos) throw HostFileError(fmt::format("the {} contains a NUL byte", what));
 }
 
+// Control bytes (NUL would cut the message short) shown as '?'.
+std::string printable(std::string text) {
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return text;
+}
+
 bool inside(const fs::path& path, const fs::path& root) {
   const fs::path relative = path.lexically_relative(root);
   return !relative.empty() && *relative.begin() != ".." && relative != ".";
@@ -55,7 +63,7 @@ kj::AutoCloseFd open_beneath(const fs::path& root, const fs::path& relative) {
 
 OpenedHostFile open_host_file(const std::string& host_path, const std::string& relative_to,
                               const HostFileRoots& roots) {
-  const std::string named = fmt::format("host file `{}`", host_path.substr(0, 200));
+  const std::string named = fmt::format("host file `{}`", printable(host_path.substr(0, 200)));
   try {
     if (host_path.empty()) throw HostFileError("the host path is empty");
     check_text(host_path, "host path");

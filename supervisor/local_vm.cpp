@@ -34,10 +34,10 @@ kj::AutoCloseFd LocalVm::agent_fd_for_runner() {
   return kj::AutoCloseFd(copy);
 }
 
-kj::Promise<void> LocalVm::not_supported(const char* verb) const {
-  const std::string message = fmt::format(
-      "{} is not supported under --vmm local (the agent runs in a sandbox on this host, not in a virtual machine)",
-      verb);
+kj::Promise<void> LocalVm::not_supported() const {
+  // The Vm server prefixes the verb.
+  const std::string message =
+      "not supported under --vmm local (the agent runs in a sandbox on this host, not in a virtual machine)";
   return kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::heapString(message.c_str()));
 }
 

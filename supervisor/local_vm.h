@@ -38,10 +38,10 @@ class LocalVm final : public RunningVm {
   std::string console_tail(std::size_t max_bytes) const override { return output_.log().tail(max_bytes); }
   ConsoleHub& console() override { return output_; }
   kj::AutoCloseFd agent_fd_for_runner() override;
-  kj::Promise<void> pause() override { return not_supported("pause"); }
-  kj::Promise<void> resume() override { return not_supported("resume"); }
-  kj::Promise<void> reset() override { return not_supported("reset"); }
-  kj::Promise<void> power_button(kj::Duration) override { return not_supported("power_button"); }
+  kj::Promise<void> pause() override { return not_supported(); }
+  kj::Promise<void> resume() override { return not_supported(); }
+  kj::Promise<void> reset() override { return not_supported(); }
+  kj::Promise<void> power_button(kj::Duration) override { return not_supported(); }
 
   bool running() { return process_.running() && !process_.poll(); }
   // The sandbox's monitor, outside it (its one child is the sandbox's PID 1).
@@ -50,7 +50,7 @@ class LocalVm final : public RunningVm {
  private:
   LocalVm(kj::AsyncIoContext& io, const std::string& name, SpawnedSandbox spawned);
   void ask_monitor_to_stop();
-  kj::Promise<void> not_supported(const char* verb) const;
+  kj::Promise<void> not_supported() const;
 
   kj::AsyncIoContext& io_;
   std::string name_;

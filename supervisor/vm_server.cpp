@@ -165,15 +165,11 @@ kj::Promise<void> VmServer::reset(ResetContext context) {
 }
 
 kj::Promise<void> VmServer::powerButton(PowerButtonContext) {
-  // Whatever happens, the VM is gone afterwards (power_button kills a guest
-  // that ignores the button).
+  // A guest that ignores the button is killed by power_button; the slot then
+  // holds a dead VM until the runner shuts it down, as after any guest death.
   return transition("power_button", VmState::booted, VmState::shut_down,
                     [](RunningVm& vm) { return vm.power_button(kPowerButtonGrace); })
-      .then([this]() { slot_->release(); },
-            [this](kj::Exception&& error) {
-              slot_->release();
-              kj::throwFatalException(kj::mv(error));
-            });
+      .then([this]() { slot_->release(); });
 }
 
 kj::Promise<void> VmServer::openHostFile(OpenHostFileContext context) {
