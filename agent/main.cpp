@@ -10,6 +10,7 @@
 #include "guest_init.h"
 #include "init_chain.h"
 #include "kernel_modules.h"
+#include "power_button.h"
 #include "log.h"
 #include "init_signals.h"
 #include "power_control.h"
@@ -77,7 +78,11 @@ int serve(const AgentOptions& options, std::optional<InitRole> role) {
   EventLoop loop;
   ChildReaper reaper(loop);
   std::optional<InitSignals> init_signals;
-  if (role == InitRole::kSoleInit) init_signals.emplace(loop);
+  std::optional<PowerButton> power_button;
+  if (role == InitRole::kSoleInit) {
+    init_signals.emplace(loop);
+    power_button.emplace(loop, [] { power_off_guest(); });
+  }
   AgentSession::Options session_options;
   session_options.channel_kind = kind;
   session_options.worker_id = options.worker_id.value_or(0);

@@ -23,7 +23,9 @@ set -euo pipefail
 readonly KERNEL_META_PACKAGE=linux-image-cloud-amd64
 # Load order matters: each module after the ones it needs. Dependencies that
 # are not listed are added (see add_module_with_dependencies).
-readonly MODULES=(virtio virtio_ring virtio_mmio virtio_console failover net_failover virtio_net virtio_blk virtio-rng)
+# button + evdev: the ACPI power button reaches the agent as KEY_POWER (agent/power_button.h).
+readonly MODULES=(virtio virtio_ring virtio_mmio virtio_console failover net_failover virtio_net virtio_blk virtio-rng
+                  button evdev)
 # quiet: the serial console is slow under TCG. loglevel=1 still prints
 # KERN_EMERG, i.e. a panic's message and trace (loglevel=0 hides even those).
 # tsc_early_khz: without it about one microvm boot in three hangs calibrating

@@ -8,7 +8,7 @@ using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("provium::wire::runner");
 
 # Bump on any change in this file (see tests/unit/protocol_pin_test.cpp).
-const protocolVersion :UInt32 = 1;
+const protocolVersion :UInt32 = 2;
 
 interface Session {
   # First call on every connection. The supervisor refuses a runner whose
@@ -75,9 +75,38 @@ interface Vm {
   shutdown @1 ();
   # The last `maxBytes` of the guest console, for failure reports.
   consoleTail @2 (maxBytes :UInt32) -> (text :Data);
+
+  # The console as kept so far: its first bytes from power-on and its last
+  # bytes (with a marker between them when output was dropped in the middle).
+  consoleLog @3 () -> (text :Data);
+  # A socket to the console (getFd()). With `output`, it first carries the
+  # kept log, then live output; a reader that falls behind loses bytes (a
+  # marker says how many) rather than stalling anyone. With `input`, what the
+  # runner writes goes to the guest's console input (one input at a time).
+  openConsole @4 (output :Bool, input :Bool) -> (channel :ConsoleChannel);
+
+  # QMP stop / cont. Both refuse unless the VM is booted / paused.
+  pause @5 ();
+  resume @6 ();
+  # Warm reboot; the guest boots again and its agent starts afresh. The
+  # channel carries a new descriptor for the agent connection, with nothing
+  # of the old agent left on it.
+  reset @7 () -> (channel :AgentChannel);
+  # ACPI power button; resolves once the guest powered itself off.
+  powerButton @8 ();
+
+  # `vm:push_file`: opens a host file for reading after checking that its
+  # real path lies under the file's roots. `hostPath` is taken relative to
+  # the directory of `relativeTo` (a display path such as
+  # tests/lua/x.test.lua) when it is not absolute.
+  openHostFile @9 (hostPath :Text, relativeTo :Text) -> (file :HostFile, size :UInt64, resolved :Text);
 }
 
 interface AgentChannel {}
+
+interface ConsoleChannel {}
+
+interface HostFile {}
 
 struct VmInfo {
   accel @0 :Text;              # "kvm" or "tcg" (or "local")

@@ -14,7 +14,7 @@ constexpr std::uint32_t kReadAllChunk = 64 * 1024;
 FileHandle::~FileHandle() {
   // Collected without close(): the agent's descriptor would leak until the
   // session ends, so close it now; errors have no one to go to.
-  if (closed_ || vm_->state() != VmState::booted) return;
+  if (closed() || vm_->state() != VmState::booted) return;
   try {
     close();
   } catch (const std::exception&) {
@@ -22,7 +22,7 @@ FileHandle::~FileHandle() {
 }
 
 void FileHandle::require_open(const char* op) const {
-  if (closed_) throw std::runtime_error("vm `" + vm_->name() + "`: " + what() + ": " + op + ": file is closed");
+  if (closed()) throw std::runtime_error("vm `" + vm_->name() + "`: " + what() + ": " + op + ": file is closed");
 }
 
 std::string FileHandle::read(std::uint32_t max_bytes) {
@@ -56,7 +56,10 @@ std::uint64_t FileHandle::tell() {
 }
 
 void FileHandle::close() {
-  if (closed_) return;
+  if (closed()) {
+    closed_ = true;
+    return;
+  }
   closed_ = true;
   if (vm_->state() != VmState::booted) return;  // the agent session is gone, and the handle with it
   vm_->file_close(what(), handle_, worker_);

@@ -21,7 +21,7 @@ class FileHandle {
  public:
   // `worker` 0: opened by the main agent; otherwise by that worker.
   FileHandle(std::shared_ptr<Vm> vm, std::string path, std::uint64_t handle, std::uint32_t worker = 0)
-      : vm_(std::move(vm)), path_(std::move(path)), handle_(handle), worker_(worker) {}
+      : vm_(std::move(vm)), path_(std::move(path)), handle_(handle), worker_(worker), epoch_(vm_->agent_epoch()) {}
   ~FileHandle();
   FileHandle(const FileHandle&) = delete;
   FileHandle& operator=(const FileHandle&) = delete;
@@ -36,8 +36,10 @@ class FileHandle {
   // Idempotent; a VM that is gone has closed it already.
   void close();
   // The agent's descriptor number, 0 once closed.
-  std::uint64_t fd() const { return closed_ ? 0 : handle_; }
-  bool closed() const { return closed_; }
+  std::uint64_t fd() const { return closed() ? 0 : handle_; }
+  // Closed by close(), by its worker's end (forget), or gone with the agent
+  // session it belonged to (reset).
+  bool closed() const { return closed_ || vm_->agent_epoch() != epoch_; }
   std::uint32_t worker() const { return worker_; }
   // The worker it belongs to was closed: its descriptor went with it.
   void forget() { closed_ = true; }
@@ -53,6 +55,7 @@ class FileHandle {
   std::string path_;
   std::uint64_t handle_;
   std::uint32_t worker_;
+  std::uint64_t epoch_;  // the VM's agent session it was opened in
   bool closed_ = false;
 };
 

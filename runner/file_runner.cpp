@@ -14,6 +14,7 @@
 #include "test_clock.h"
 #include "test_hooks.h"
 #include "clock_binding.h"
+#include "console_binding.h"
 #include "file_binding.h"
 #include "stream_binding.h"
 #include "vm_binding.h"
@@ -69,6 +70,7 @@ class FileRun {
       register_worker_type(S);
       register_batch_type(S);
       register_clock_type(S);
+      register_console_type(S);
       register_command_result_type(S);
       install_json_global(S);
       install_framework(S, clock_, job_.filter);

@@ -1,7 +1,9 @@
-// A Tail (1000-streams.md): one agent stream as test code reads it, with
-// the bytes left over past a read_until/expect match kept as `pending`.
+// A Stream (1000-streams.md) as test code reads it, with the bytes left over
+// past a read_until/expect match kept as `pending`. The bytes come from a
+// StreamSource: an agent stream (a Tail) or the guest console.
 #pragma once
 
+#include "stream_source.h"
 #include "vm.h"
 
 #include <chrono>
@@ -22,8 +24,11 @@ inline constexpr std::size_t kStreamChunkMax = 64 * 1024;
 class GuestStream {
  public:
   // `kind` ("tail_file", "fd_stream", ...) and `detail` (path or fd) name it in errors.
-  GuestStream(std::shared_ptr<Vm> vm, StreamKey key, std::string kind, std::string detail)
-      : vm_(std::move(vm)), key_(key), kind_(std::move(kind)), detail_(std::move(detail)) {}
+  // An agent stream of `vm`.
+  GuestStream(std::shared_ptr<Vm> vm, StreamKey key, std::string kind, std::string detail);
+  // Any other source; `owner` (the VM's name) prefixes errors.
+  GuestStream(std::string owner, std::unique_ptr<StreamSource> source, std::string kind, std::string detail)
+      : owner_(std::move(owner)), source_(std::move(source)), kind_(std::move(kind)), detail_(std::move(detail)) {}
   ~GuestStream();
   GuestStream(const GuestStream&) = delete;
   GuestStream& operator=(const GuestStream&) = delete;
@@ -35,13 +40,13 @@ class GuestStream {
   std::vector<std::string> drain(std::chrono::milliseconds wait);
   void close();
   bool eof();
-  std::string what() const { return kind_ + " " + detail_; }
+  std::string what() const { return detail_.empty() ? kind_ : kind_ + " " + detail_; }
 
  private:
   [[noreturn]] void fail(const std::string& message) const;
 
-  std::shared_ptr<Vm> vm_;
-  StreamKey key_;
+  std::string owner_;
+  std::unique_ptr<StreamSource> source_;
   std::string kind_;
   std::string detail_;
   std::string pending_;

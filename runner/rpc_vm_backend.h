@@ -23,6 +23,13 @@ class RpcVmBackend final : public VmBackend {
   BootedVm boot(const VmSpec& spec, Deadline deadline) override;
   void shutdown() override;
   std::string console_tail(std::uint32_t max_bytes) override;
+  std::string console_log() override;
+  kj::AutoCloseFd open_console(bool output, bool input) override;
+  void pause() override;
+  void resume() override;
+  kj::AutoCloseFd reset(Deadline deadline) override;
+  void power_button(Deadline deadline) override;
+  HostFileOpened open_host_file(const std::string& host_path, const std::string& relative_to) override;
 
  private:
   wire::runner::Vm::Client vm_;

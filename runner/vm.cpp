@@ -3,7 +3,11 @@
 #include <agent.capnp.h>
 
 #include <poll.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <utility>
 
@@ -20,6 +24,7 @@ const char* to_string(VmState state) {
   switch (state) {
     case VmState::created: return "created";
     case VmState::booted: return "booted";
+    case VmState::paused: return "paused";
     case VmState::shutdown: return "shutdown";
     case VmState::dead: return "dead";
   }
@@ -57,6 +62,8 @@ void Vm::mark_dead() {
   state_ = VmState::dead;
   open_files_ = 0;  // the agent's descriptors went with it
   agent_.reset();
+  ++agent_epoch_;
+  console_input_.reset();
 }
 
 std::string Vm::boot_failure(const std::string& reason) {
@@ -68,6 +75,7 @@ void Vm::require_booted(const std::string& op) const {
   if (state_ == VmState::booted) return;
   std::string message = prefix(op) + "VM is " + quoted(to_string(state_));
   if (state_ == VmState::created) message += ", boot it first";
+  if (state_ == VmState::paused) message += ", resume it first";
   if (state_ == VmState::dead) message += " (its guest died earlier)";
   throw std::runtime_error(message);
 }
@@ -88,7 +96,16 @@ void Vm::boot(const VmSpec& overrides) {
     throw std::runtime_error(boot_failure(error.what()));
   }
   info_ = booted.info;
-  agent_ = std::make_unique<AgentClient>(std::move(booted.agent_fd));
+  greet_agent(std::move(booted.agent_fd), "boot");
+  state_ = VmState::booted;
+}
+
+void Vm::greet_agent(kj::AutoCloseFd fd, const std::string& what) {
+  const auto failure = [&](const std::string& reason) {
+    mark_dead();
+    return "vm " + quoted(name_) + ": " + what + " failed: " + reason + console_excerpt();
+  };
+  agent_ = std::make_unique<AgentClient>(std::move(fd));
   const Deadline hello_deadline = Deadline::after(kAgentHelloTimeout).earliest(clock_.deadline());
   AgentHello hello;
   try {
@@ -100,21 +117,20 @@ void Vm::boot(const VmSpec& overrides) {
     }
     switch (error.kind()) {
       case AgentError::Kind::closed:
-        throw std::runtime_error(boot_failure("the agent channel closed before the agent said hello"));
+        throw std::runtime_error(failure("the agent channel closed before the agent said hello"));
       case AgentError::Kind::timeout:
-        throw std::runtime_error(boot_failure("no hello from the agent within " +
-                                              std::to_string(kAgentHelloTimeout.count()) + "s"));
+        throw std::runtime_error(
+            failure("no hello from the agent within " + std::to_string(kAgentHelloTimeout.count()) + "s"));
       case AgentError::Kind::protocol:
-        throw std::runtime_error(boot_failure(std::string("agent protocol error: ") + error.what()));
+        throw std::runtime_error(failure(std::string("agent protocol error: ") + error.what()));
       case AgentError::Kind::remote:
-        throw std::runtime_error(boot_failure(std::string("the agent refused hello: ") + error.what()));
+        throw std::runtime_error(failure(std::string("the agent refused hello: ") + error.what()));
     }
   }
   if (hello.protocol_version != wire::agent::PROTOCOL_VERSION) {
-    throw std::runtime_error(boot_failure("the agent speaks protocol " + std::to_string(hello.protocol_version) +
-                                          ", this runner speaks " + std::to_string(wire::agent::PROTOCOL_VERSION)));
+    throw std::runtime_error(failure("the agent speaks protocol " + std::to_string(hello.protocol_version) +
+                                     ", this runner speaks " + std::to_string(wire::agent::PROTOCOL_VERSION)));
   }
-  state_ = VmState::booted;
 }
 
 template <typename Call>
@@ -292,12 +308,156 @@ void Vm::shutdown() {
   if (state_ == VmState::shutdown) return;
   open_files_ = 0;
   agent_.reset();
+  ++agent_epoch_;
+  console_input_.reset();
   state_ = VmState::shutdown;
   try {
     backend_->shutdown();
   } catch (const std::exception& error) {
     throw std::runtime_error(prefix("shutdown") + error.what());
   }
+}
+
+void Vm::require_state(const std::string& op, VmState wanted) const {
+  if (state_ == wanted) return;
+  std::string message = prefix(op) + "VM is " + quoted(to_string(state_)) + ", it must be " + quoted(to_string(wanted));
+  if (state_ == VmState::dead) message += " (its guest died earlier)";
+  throw std::runtime_error(message);
+}
+
+// Runs a supervisor verb; its errors read "<verb>: <reason>".
+template <typename Call>
+void Vm::backend_verb(Call&& call) {
+  try {
+    call();
+  } catch (const DeadlineExceeded&) {
+    clock_.fire();
+  } catch (const std::exception& error) {
+    throw std::runtime_error("vm " + quoted(name_) + ": " + error.what());
+  }
+}
+
+void Vm::pause() {
+  require_state("pause", VmState::booted);
+  backend_verb([&] { backend_->pause(); });
+  state_ = VmState::paused;
+}
+
+void Vm::resume() {
+  require_state("resume", VmState::paused);
+  backend_verb([&] { backend_->resume(); });
+  state_ = VmState::booted;
+}
+
+void Vm::reset() {
+  require_state("reset", VmState::booted);
+  kj::AutoCloseFd fd;
+  try {
+    fd = backend_->reset(clock_.deadline());
+  } catch (const DeadlineExceeded&) {
+    mark_dead();
+    clock_.fire();
+  } catch (const std::exception& error) {
+    // Refused (or failed half-way, which the next operation will find out).
+    throw std::runtime_error("vm " + quoted(name_) + ": " + error.what());
+  }
+  // The old session's files and streams died with it.
+  agent_.reset();
+  open_files_ = 0;
+  ++agent_epoch_;
+  greet_agent(std::move(fd), "reset");
+}
+
+void Vm::power_button() {
+  require_state("power_button", VmState::booted);
+  try {
+    backend_->power_button(clock_.deadline());
+  } catch (const DeadlineExceeded&) {
+    mark_dead();
+    clock_.fire();
+  } catch (const std::exception& error) {
+    throw std::runtime_error("vm " + quoted(name_) + ": " + error.what());
+  }
+  agent_.reset();
+  open_files_ = 0;
+  ++agent_epoch_;
+  console_input_.reset();
+  state_ = VmState::shutdown;
+}
+
+void Vm::check_test_deadline() {
+  if (clock_.note_if_expired()) clock_.fire();
+}
+
+std::string Vm::console_log() {
+  try {
+    return backend_->console_log();
+  } catch (const std::exception& error) {
+    throw std::runtime_error(prefix("console:read_log") + error.what());
+  }
+}
+
+std::unique_ptr<ConsoleConnection> Vm::open_console_output() {
+  try {
+    return std::make_unique<ConsoleConnection>(backend_->open_console(true, false));
+  } catch (const std::exception& error) {
+    throw std::runtime_error("vm " + quoted(name_) + ": console:read: " + error.what());
+  }
+}
+
+bool Vm::console_write(std::string_view data, Deadline wait) {
+  const std::string op = "console:write";
+  if (state_ != VmState::booted && state_ != VmState::paused) {
+    throw std::runtime_error(prefix(op) + "VM is " + quoted(to_string(state_)) + ", it has no console");
+  }
+  try {
+    if (!console_input_) console_input_ = std::make_unique<ConsoleConnection>(backend_->open_console(false, true));
+    if (console_input_->write(data, wait.earliest(clock_.deadline()))) return true;
+  } catch (const std::exception& error) {
+    console_input_.reset();
+    throw std::runtime_error(prefix(op) + error.what());
+  }
+  check_test_deadline();
+  return false;
+}
+
+void Vm::push_file(const std::string& host_path, const std::string& guest_path, const std::string& relative_to) {
+  require_booted("push_file");
+  HostFileOpened opened;
+  try {
+    opened = backend_->open_host_file(host_path, relative_to);
+  } catch (const std::exception& error) {
+    throw std::runtime_error("vm " + quoted(name_) + ": " + error.what());
+  }
+  // Chunked through a file handle, so neither the runner nor a frame holds
+  // the whole file.
+  constexpr std::size_t kChunk = 1024 * 1024;
+  const std::string what = "push_file " + quoted(host_path) + " to " + quoted(guest_path);
+  const std::uint64_t handle = open_file(guest_path, wire::agent::OPEN_WRITE | wire::agent::OPEN_CREATE |
+                                                         wire::agent::OPEN_TRUNCATE, kNewFileMode);
+  std::string chunk(kChunk, '\0');
+  try {
+    for (;;) {
+      const ssize_t got = ::read(opened.fd.get(), chunk.data(), chunk.size());
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) throw std::runtime_error(prefix(what) + "reading the host file: " + std::strerror(errno));
+      if (got == 0) break;
+      std::string_view data(chunk.data(), static_cast<std::size_t>(got));
+      while (!data.empty()) {
+        const std::uint64_t written = file_write(what, handle, data);
+        if (written == 0) throw std::runtime_error(prefix(what) + "the guest accepted no bytes");
+        data.remove_prefix(std::min<std::size_t>(data.size(), written));
+      }
+    }
+  } catch (...) {
+    try {
+      if (state_ == VmState::booted) file_close(what, handle);
+    } catch (const std::exception&) {
+      // the first error is the one to report
+    }
+    throw;
+  }
+  file_close(what, handle);
 }
 
 std::optional<std::string> Vm::close() noexcept {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "agent_client.h"
+#include "console_connection.h"
 #include "guest_command.h"
 #include "supervisor_link.h"
 #include "test_clock.h"
@@ -19,7 +20,7 @@
 
 namespace provium::runner {
 
-enum class VmState { created, booted, shutdown, dead };
+enum class VmState { created, booted, paused, shutdown, dead };
 const char* to_string(VmState state);
 
 // How long a freshly booted guest gets to say hello (capped by the test's
@@ -75,7 +76,9 @@ class Vm {
   std::optional<std::string> stream_read(const std::string& what, StreamKey key, std::size_t max, Deadline wait);
   std::optional<StreamEnding> stream_ending(StreamKey key) const;
   void stream_close(const std::string& what, StreamKey key);
-  std::size_t open_stream_count() const { return agent_ ? agent_->open_stream_count() : 0; }
+  std::size_t open_stream_count() const {
+    return (agent_ ? agent_->open_stream_count() : 0) + open_console_streams_;
+  }
   // No open file handles and no open streams.
   bool is_quiescent() const { return open_file_count() == 0 && open_stream_count() == 0; }
   // For processes, workers and batches (guest_process.cpp, guest_worker.cpp,
@@ -84,6 +87,36 @@ class Vm {
   void with_agent(const std::string& op, const std::function<void(AgentClient&, Deadline)>& call);
 
   void shutdown();
+
+  // Lifecycle verbs (200-vm.md). pause: booted -> paused; resume: paused ->
+  // booted; reset: booted -> booted with a new agent session (open files and
+  // streams of the old one are gone); power_button: booted -> shutdown.
+  void pause();
+  void resume();
+  void reset();
+  void power_button();
+
+  // Console. The log as the supervisor kept it; a new output socket for a
+  // console stream; input written through one connection kept per VM.
+  std::string console_log();
+  std::unique_ptr<ConsoleConnection> open_console_output();
+  // Throws on an absent console; returns false when `wait` passed first.
+  bool console_write(std::string_view data, Deadline wait);
+  // The test's deadline, and a check of it that throws TestTimedOut once
+  // it passed (for waits outside the agent connection).
+  Deadline test_deadline() const { return clock_.deadline(); }
+  void check_test_deadline();
+  void console_stream_opened() { ++open_console_streams_; }
+  void console_stream_closed() { if (open_console_streams_ > 0) --open_console_streams_; }
+
+  // Copies host file `host_path` (checked and opened by the supervisor;
+  // relative to the directory of the chunk `relative_to`) to `guest_path`.
+  void push_file(const std::string& host_path, const std::string& guest_path, const std::string& relative_to);
+
+  // Bumped whenever the agent session is replaced (reset): handles and
+  // streams of an older session must not reach the new one.
+  std::uint64_t agent_epoch() const { return agent_epoch_; }
+
   // Like shutdown() but never throws: the error text, if any.
   std::optional<std::string> close() noexcept;
 
@@ -98,6 +131,13 @@ class Vm {
   void require_booted(const std::string& op) const;
   std::string prefix(const std::string& op) const;
   std::string boot_failure(const std::string& reason);
+  // Connects to the agent on `fd` and checks its hello; on failure the VM is
+  // dead and the error reads "vm `a`: <what> failed: ...".
+  void greet_agent(kj::AutoCloseFd fd, const std::string& what);
+  // For verbs that need a given state.
+  void require_state(const std::string& op, VmState wanted) const;
+  template <typename Call>
+  void backend_verb(Call&& call);
   void mark_dead();
   // "\n--- last console output of vm `a` ---\n..." or empty.
   std::string console_excerpt();
@@ -111,6 +151,9 @@ class Vm {
   std::unique_ptr<AgentClient> agent_;
   std::optional<VmInfo> info_;
   std::size_t open_files_ = 0;  // handles opened through this VM and not closed
+  std::size_t open_console_streams_ = 0;
+  std::uint64_t agent_epoch_ = 0;
+  std::unique_ptr<ConsoleConnection> console_input_;  // opened on the first console write
 };
 
 }  // namespace provium::runner

@@ -3,6 +3,7 @@
 #include "batch_binding.h"
 #include "clock_binding.h"
 #include "command_result_binding.h"
+#include "console_binding.h"
 #include "file_binding.h"
 #include "stream_binding.h"
 #include "guest_command_lua.h"
@@ -208,6 +209,65 @@ int vm_clock(lua_State* L) {
   return 1;
 }
 
+// Lifecycle verbs, the console and push_file (one block, see kMethods).
+int vm_pause(lua_State* L) {
+  self_vm(L, "pause").pause();
+  return 0;
+}
+
+int vm_resume(lua_State* L) {
+  self_vm(L, "resume").resume();
+  return 0;
+}
+
+int vm_reset(lua_State* L) {
+  self_vm(L, "reset").reset();
+  return 0;
+}
+
+int vm_power_button(lua_State* L) {
+  self_vm(L, "power_button").power_button();
+  return 0;
+}
+
+int vm_console(lua_State* L) {
+  self_vm(L, "console");
+  push_console(L, test_shared_owner<Vm>(L, 1, kVmTypeName));
+  return 1;
+}
+
+// The chunk that called into us ("@tests/x.test.lua" -> "tests/x.test.lua"),
+// which relative host paths are anchored to; empty when not a file.
+std::string calling_chunk(lua_State* L) {
+  lua_Debug frame{};
+  if (lua_getstack(L, 1, &frame) == 0 || lua_getinfo(L, "S", &frame) == 0 || frame.source == nullptr) return {};
+  return frame.source[0] == '@' ? std::string(frame.source + 1) : std::string();
+}
+
+int vm_push_file(lua_State* L) {
+  Vm& vm = self_vm(L, "push_file");
+  const std::string host_path = read_text(L, 2, context(vm, "push_file") + ": host_path");
+  const std::string guest_path = read_text(L, 3, context(vm, "push_file") + ": guest_path");
+  if (!lua_isnoneornil(L, 4)) {
+    if (!lua_istable(L, 4)) {
+      throw std::invalid_argument(context(vm, "push_file") + ": options must be a table, got " +
+                                  lua_type_name(L, 4));
+    }
+    for_each_field(L, 4, context(vm, "push_file") + ": options", [&](const std::string& key) {
+      // auto_dep steers fixture cache keys; accepted (there are no fixtures yet).
+      if (key != "auto_dep") {
+        throw std::invalid_argument(context(vm, "push_file") + ": unknown option `" + key + "` (known: auto_dep)");
+      }
+      if (!lua_isboolean(L, -1)) {
+        throw std::invalid_argument(context(vm, "push_file") + ": auto_dep must be a boolean, got " +
+                                    lua_type_name(L, -1));
+      }
+    });
+  }
+  vm.push_file(host_path, guest_path, calling_chunk(L));
+  return 0;
+}
+
 int vm_shutdown(lua_State* L) {
   self_vm(L, "shutdown").shutdown();
   return 0;
@@ -273,6 +333,13 @@ constexpr luaL_Reg kMethods[] = {
     {"clock", lua_entry<vm_clock>},
     {"syscall", lua_entry<vm_syscall>},
     {"ioctl", lua_entry<vm_ioctl>},
+    // Lifecycle verbs, the console and push_file.
+    {"pause", lua_entry<vm_pause>},
+    {"resume", lua_entry<vm_resume>},
+    {"reset", lua_entry<vm_reset>},
+    {"power_button", lua_entry<vm_power_button>},
+    {"console", lua_entry<vm_console>},
+    {"push_file", lua_entry<vm_push_file>},
     {"shutdown", lua_entry<vm_shutdown>},
     {"close", lua_entry<vm_close>},
     {"state", lua_entry<vm_state>},

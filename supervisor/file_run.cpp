@@ -1,5 +1,7 @@
 #include "file_run.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "file_io.h"
@@ -24,6 +26,17 @@ std::vector<std::filesystem::path> module_roots_for(const TestFile& file, const 
   return roots;
 }
 
+// push_file may read under the module roots and the project root.
+HostFileRoots host_file_roots_for(const std::vector<std::filesystem::path>& module_roots,
+                                  const FileRunSettings& settings) {
+  HostFileRoots files{module_roots, settings.cwd};
+  const std::filesystem::path project = settings.project_root.empty() ? settings.cwd : settings.project_root;
+  if (!project.empty() && std::find(files.roots.begin(), files.roots.end(), project) == files.roots.end()) {
+    files.roots.push_back(project);
+  }
+  return files;
+}
+
 }  // namespace
 
 FileRun::FileRun(kj::AsyncIoContext& io, const VmServices& services, const FileRunSettings& settings, TestFile file)
@@ -33,6 +46,7 @@ FileRun::FileRun(kj::AsyncIoContext& io, const VmServices& services, const FileR
   job_.test_hooks = settings_.test_hooks;
   job_.module_roots = module_roots_for(file_, settings_);
   job_.cwd = settings_.cwd;
+  job_.host_files = host_file_roots_for(job_.module_roots, settings_);
 }
 
 std::chrono::milliseconds FileRun::elapsed() const {

@@ -36,6 +36,7 @@ struct FileRunSettings {
   bool test_hooks = false;
   std::vector<std::filesystem::path> module_roots;  // config roots, else the CLI path directories
   std::filesystem::path cwd;
+  std::filesystem::path project_root;  // provium.toml's directory, else cwd (push_file may read under it)
 };
 
 class FileRun {

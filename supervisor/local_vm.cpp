@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/syscall.h>
 
@@ -21,9 +23,23 @@ LocalVm::LocalVm(kj::AsyncIoContext& io, const std::string& name, SpawnedSandbox
       agent_fd_(kj::mv(spawned.channel)),
       process_(std::move(spawned.process)),
       output_stream_(io.lowLevelProvider->wrapInputFd(kj::mv(spawned.output))),
+      output_(*io.lowLevelProvider, *output_stream_, nullptr),
       exit_watcher_(io.unixEventPort, process_),
       exited_(exit_watcher_.exited().then([this](ExitStatus status) { exit_status_ = status; }).fork()),
-      output_drain_(drain_into(*output_stream_, output_).eagerlyEvaluate(nullptr)) {}
+      output_drain_(output_.pump().eagerlyEvaluate(nullptr)) {}
+
+kj::AutoCloseFd LocalVm::agent_fd_for_runner() {
+  const int copy = ::fcntl(agent_fd_.get(), F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) throw_kj_error(fmt::format("VM `{}`: cannot copy the agent channel: {}", name_, std::strerror(errno)));
+  return kj::AutoCloseFd(copy);
+}
+
+kj::Promise<void> LocalVm::not_supported() const {
+  // The Vm server prefixes the verb.
+  const std::string message =
+      "not supported under --vmm local (the agent runs in a sandbox on this host, not in a virtual machine)";
+  return kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__, kj::heapString(message.c_str()));
+}
 
 kj::Promise<void> LocalVm::wait_ready(kj::Duration) {
   if (running()) return kj::READY_NOW;
@@ -33,7 +49,7 @@ kj::Promise<void> LocalVm::wait_ready(kj::Duration) {
   return canceler_.wrap(settled.then([this]() -> kj::Promise<void> {
     std::string details = fmt::format("VM `{}`: the local agent exited during startup", name_);
     if (const auto status = process_.poll()) details += fmt::format(" ({})", status->describe());
-    const std::string said = output_.last_lines(20);
+    const std::string said = output_.log().last_lines(20);
     if (!said.empty()) details += "\nthe agent said:\n" + said;
     throw_kj_error(details);
   }));

@@ -1,7 +1,7 @@
 // One running QEMU guest owned by the supervisor: its process, its console
-// (drained continuously into a 256 KiB ring so a stalled reader never blocks
-// the guest), its QMP monitor and our end of the agent channel. Destroying it
-// kills QEMU and reaps it.
+// (a ConsoleHub drains it continuously, so a stalled reader never blocks the
+// guest), its QMP monitor (lifecycle verbs) and our end of the agent channel.
+// Destroying it kills QEMU and reaps it.
 #pragma once
 
 #include <optional>
@@ -13,6 +13,7 @@
 #include "qemu_spawn.h"
 #include "qmp_client.h"
 #include "running_vm.h"
+#include "console_hub.h"
 #include "stream_drain.h"
 #include "tail_buffer.h"
 
@@ -20,8 +21,6 @@ namespace provium {
 
 class QemuVm final : public RunningVm {
  public:
-  static constexpr std::size_t kConsoleCapacity = 256 * 1024;
-
   // Spawns QEMU; throws std::runtime_error if it cannot be started.
   QemuVm(kj::AsyncIoContext& io, const std::string& name, QemuSpawnRequest request);
   QemuVm(const QemuVm&) = delete;
@@ -37,26 +36,35 @@ class QemuVm final : public RunningVm {
   void kill() override;
 
   bool running() { return process_.running() && !process_.poll(); }
-  std::string console_tail(std::size_t max_bytes) const override { return console_.tail(max_bytes); }
-  // Our end of the agent channel, handed to the runner once.
-  kj::AutoCloseFd take_agent_fd() override { return kj::mv(agent_fd_); }
+  std::string console_tail(std::size_t max_bytes) const override { return console_.log().tail(max_bytes); }
+  ConsoleHub& console() override { return console_; }
+  kj::AutoCloseFd agent_fd_for_runner() override;
   std::optional<std::uint32_t> vsock_cid() const override { return vsock_cid_; }
+
+  // QMP stop / cont / system_reset / system_powerdown (see running_vm.h).
+  kj::Promise<void> pause() override;
+  kj::Promise<void> resume() override;
+  kj::Promise<void> reset() override;
+  kj::Promise<void> power_button(kj::Duration grace) override;
 
  private:
   QemuVm(kj::AsyncIoContext& io, const std::string& name, SpawnedQemu spawned);
   kj::Promise<void> fail_startup(kj::Exception&& reason);
   std::string failure_details(const std::string& what);
+  kj::Promise<void> qmp_command(const std::string& command, const nlohmann::json& arguments = nlohmann::json::object());
+  // Reads and drops whatever the old agent left on the agent channel.
+  void discard_agent_leftovers();
 
   kj::AsyncIoContext& io_;
   std::string name_;
   std::optional<std::uint32_t> vsock_cid_;
-  TailBuffer console_{kConsoleCapacity};
   TailBuffer qemu_stderr_{16 * 1024};
   kj::AutoCloseFd agent_fd_;
   Subprocess process_;
   std::optional<ExitStatus> exit_status_;
   bool qmp_ready_ = false;
   kj::Own<kj::AsyncIoStream> console_stream_;
+  ConsoleHub console_;
   kj::Own<kj::AsyncInputStream> stderr_stream_;
   QmpClient qmp_;
   ExitWatcher exit_watcher_;

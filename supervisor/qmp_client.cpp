@@ -40,14 +40,16 @@ kj::Promise<nlohmann::json> QmpClient::next_reply() {
   });
 }
 
-kj::Promise<void> QmpClient::send(const std::string& command) {
-  auto text = kj::heapString(fmt::format("{{\"execute\":\"{}\"}}\n", command));
+kj::Promise<void> QmpClient::send(const std::string& command, const nlohmann::json& arguments) {
+  nlohmann::json message{{"execute", command}};
+  if (!arguments.empty()) message["arguments"] = arguments;
+  auto text = kj::heapString(message.dump() + "\n");
   auto write = stream_->write(text.begin(), text.size());
   return write.attach(kj::mv(text));
 }
 
-kj::Promise<nlohmann::json> QmpClient::execute(const std::string& command) {
-  return send(command).then([this]() { return next_reply(); }).then([](nlohmann::json reply) {
+kj::Promise<nlohmann::json> QmpClient::execute(const std::string& command, const nlohmann::json& arguments) {
+  return send(command, arguments).then([this]() { return next_reply(); }).then([](nlohmann::json reply) {
     return reply.contains("return") ? reply["return"] : nlohmann::json();
   });
 }

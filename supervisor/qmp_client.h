@@ -17,9 +17,11 @@ class QmpClient {
   kj::Promise<void> handshake();
   // Sends `command` ("quit", "query-status", ...) and resolves with its
   // "return" value; a QMP error or EOF rejects the promise.
-  kj::Promise<nlohmann::json> execute(const std::string& command);
+  // Not reentrant: the caller issues one command at a time.
+  kj::Promise<nlohmann::json> execute(const std::string& command,
+                                      const nlohmann::json& arguments = nlohmann::json::object());
   // Sends `command` without waiting for the reply.
-  kj::Promise<void> send(const std::string& command);
+  kj::Promise<void> send(const std::string& command, const nlohmann::json& arguments = nlohmann::json::object());
 
  private:
   kj::Promise<nlohmann::json> next_reply();

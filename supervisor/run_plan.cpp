@@ -118,7 +118,8 @@ std::variant<RunPlan, int> plan_run(const RunOptions& options, std::ostream& err
                                  .selection = options.selection,
                                  .test_hooks = options.test_hooks,
                                  .module_roots = module_roots(scanned, plan.config, cwd),
-                                 .cwd = cwd};
+                                 .cwd = cwd,
+                                 .project_root = plan.config.file ? plan.config.file->parent_path() : cwd};
   if (local) {
     if (!plan_local_host(options, runner, exe_dir, plan, err)) return kExitInternalError;
     plan.settings = settings;

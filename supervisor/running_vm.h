@@ -12,6 +12,8 @@
 #include <kj/io.h>
 #include <kj/time.h>
 
+#include "console_hub.h"
+
 namespace provium {
 
 class RunningVm {
@@ -28,8 +30,22 @@ class RunningVm {
   virtual void kill() = 0;
   // The end of what the VM printed (the guest console, or the local agent's stderr).
   virtual std::string console_tail(std::size_t max_bytes) const = 0;
-  // Our end of the agent channel, handed to the runner once.
-  virtual kj::AutoCloseFd take_agent_fd() = 0;
+  // The VM's console: its kept log and the channels the runner reads and writes.
+  virtual ConsoleHub& console() = 0;
+  // A descriptor for our end of the agent channel, for the runner (the VM
+  // keeps its own).
+  virtual kj::AutoCloseFd agent_fd_for_runner() = 0;
+
+  // Lifecycle verbs; each rejects with a reason the runner can show (for
+  // example that the backend cannot do it). The caller checks the VM's state.
+  virtual kj::Promise<void> pause() = 0;
+  virtual kj::Promise<void> resume() = 0;
+  // Warm reboot. Resolves once the guest is running again, with nothing of
+  // the old agent left unread on the agent channel.
+  virtual kj::Promise<void> reset() = 0;
+  // Presses the power button and resolves once the VM has exited; rejects if
+  // it is still running after `grace` (it is then killed).
+  virtual kj::Promise<void> power_button(kj::Duration grace) = 0;
   // The guest's vsock CID, when it has vsock.
   virtual std::optional<std::uint32_t> vsock_cid() const { return std::nullopt; }
 };

@@ -94,7 +94,7 @@ kj::Promise<void> SessionServer::createVm(CreateVmContext context) {
   try {
     VmRequest request = read_vm_request(params.getOptions(), services_.host_cpus);
     auto slot = fleet_.add(name, profile, std::move(request));
-    context.getResults().setVm(kj::heap<VmServer>(kj::mv(slot), services_));
+    context.getResults().setVm(kj::heap<VmServer>(kj::mv(slot), services_, job_.host_files));
   } catch (const std::exception& error) {
     throw_kj_error(fmt::format("createVm `{}`: {}", name, error.what()));
   }

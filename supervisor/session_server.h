@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "file_progress.h"
+#include "host_file_access.h"
 #include "run_options.h"
 #include "runner.capnp.h"
 #include "vm_fleet.h"
@@ -25,6 +26,7 @@ struct FileJobSpec {
   bool test_hooks = false;
   std::vector<std::filesystem::path> module_roots;  // the file's own directory first
   std::filesystem::path cwd;                        // for display paths of modules
+  HostFileRoots host_files;                         // what vm:push_file may read
 };
 
 class SessionServer final : public wire::runner::Session::Server {

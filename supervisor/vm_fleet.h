@@ -14,13 +14,16 @@
 
 namespace provium {
 
-enum class VmState { created, booting, booted, shut_down };
+enum class VmState { created, booting, booted, paused, shut_down };
 
 struct VmSlot : public kj::Refcounted {
   std::string name;
   std::string profile;
   VmRequest created_with;
   VmState state = VmState::created;
+  // A lifecycle verb (pause, resume, reset, power button) is under way;
+  // another is refused until it settles.
+  bool transitioning = false;
   kj::Maybe<kj::Own<RunningVm>> vm;
 
   // Kills the VM (if any) now; the slot stops counting as live.

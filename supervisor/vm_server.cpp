@@ -4,17 +4,22 @@
 
 #include "kj_error.h"
 
+#include "console_hub.h"
+
 namespace provium {
 namespace {
 
 constexpr auto kReadyTimeout = 60 * kj::SECONDS;
 constexpr auto kShutdownGrace = 3 * kj::SECONDS;
+// How long a guest may take to power off after the power button.
+constexpr auto kPowerButtonGrace = 60 * kj::SECONDS;
 
 const char* state_name(VmState state) {
   switch (state) {
     case VmState::created: return "created";
     case VmState::booting: return "booting";
     case VmState::booted: return "booted";
+    case VmState::paused: return "paused";
     case VmState::shut_down: return "shut down";
   }
   return "unknown";
@@ -53,7 +58,7 @@ kj::Promise<void> VmServer::boot(BootContext context) {
             auto info = results.getInfo();
             info.setAccel(services_.launcher.accel_name());
             info.setCid(vm->vsock_cid().value_or(0));
-            results.setChannel(kj::heap<AgentChannelServer>(vm->take_agent_fd()));
+            results.setChannel(kj::heap<AgentChannelServer>(vm->agent_fd_for_runner()));
           },
           [this](kj::Exception&& error) {
             slot_->release();
@@ -76,6 +81,109 @@ kj::Promise<void> VmServer::consoleTail(ConsoleTailContext context) {
   std::string text;
   KJ_IF_MAYBE(vm, slot_->vm) { text = (*vm)->console_tail(wanted); }
   context.getResults().setText(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(text.data()), text.size()));
+  return kj::READY_NOW;
+}
+
+namespace {
+
+capnp::Data::Reader as_data(const std::string& bytes) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size());
+}
+
+std::string text_of(capnp::Text::Reader text) { return std::string(text.begin(), text.size()); }
+
+}  // namespace
+
+kj::Promise<void> VmServer::consoleLog(ConsoleLogContext context) {
+  std::string text;
+  KJ_IF_MAYBE(vm, slot_->vm) { text = (*vm)->console().log().text(); }
+  context.getResults().setText(as_data(text));
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> VmServer::openConsole(OpenConsoleContext context) {
+  const auto params = context.getParams();
+  RunningVm* vm = nullptr;
+  KJ_IF_MAYBE(running, slot_->vm) { vm = running->get(); }
+  if (vm == nullptr) {
+    throw_kj_error(fmt::format("console: the VM is {}, it has no console", state_name(slot_->state)));
+  }
+  try {
+    kj::AutoCloseFd fd = vm->console().open_channel(params.getOutput(), params.getInput());
+    context.getResults().setChannel(kj::heap<ConsoleChannelServer>(kj::mv(fd)));
+  } catch (const std::exception& error) {
+    throw_kj_error(fmt::format("console: {}", error.what()));
+  }
+  return kj::READY_NOW;
+}
+
+RunningVm& VmServer::vm_for(const char* verb, VmState wanted) {
+  VmSlot& slot = *slot_;
+  if (slot.transitioning) {
+    throw_kj_error(fmt::format("{}: another lifecycle operation is under way", verb));
+  }
+  RunningVm* vm = nullptr;
+  KJ_IF_MAYBE(running, slot.vm) { vm = running->get(); }
+  if (slot.state != wanted || vm == nullptr) {
+    throw_kj_error(fmt::format("{}: the VM is {}, it must be {}", verb, state_name(slot.state), state_name(wanted)));
+  }
+  return *vm;
+}
+
+kj::Promise<void> VmServer::transition(const char* verb, VmState from, VmState after,
+                                       kj::Function<kj::Promise<void>(RunningVm&)> step) {
+  RunningVm& vm = vm_for(verb, from);
+  slot_->transitioning = true;
+  return kj::evalNow([&]() { return step(vm); })
+      .then(
+          [this, after]() {
+            slot_->transitioning = false;
+            if (slot_->state != VmState::shut_down) slot_->state = after;
+          },
+          [this, verb](kj::Exception&& error) {
+            slot_->transitioning = false;
+            throw_kj_error(fmt::format("{}: {}", verb, error.getDescription().cStr()));
+          });
+}
+
+kj::Promise<void> VmServer::pause(PauseContext) {
+  return transition("pause", VmState::booted, VmState::paused, [](RunningVm& vm) { return vm.pause(); });
+}
+
+kj::Promise<void> VmServer::resume(ResumeContext) {
+  return transition("resume", VmState::paused, VmState::booted, [](RunningVm& vm) { return vm.resume(); });
+}
+
+kj::Promise<void> VmServer::reset(ResetContext context) {
+  return transition("reset", VmState::booted, VmState::booted, [](RunningVm& vm) { return vm.reset(); })
+      .then([this, context]() mutable {
+        RunningVm* vm = nullptr;
+        KJ_IF_MAYBE(running, slot_->vm) { vm = running->get(); }
+        if (!vm) throw_kj_error("reset: the VM was shut down meanwhile");
+        context.getResults().setChannel(kj::heap<AgentChannelServer>(vm->agent_fd_for_runner()));
+      });
+}
+
+kj::Promise<void> VmServer::powerButton(PowerButtonContext) {
+  // A guest that ignores the button is killed by power_button; the slot then
+  // holds a dead VM until the runner shuts it down, as after any guest death.
+  return transition("power_button", VmState::booted, VmState::shut_down,
+                    [](RunningVm& vm) { return vm.power_button(kPowerButtonGrace); })
+      .then([this]() { slot_->release(); });
+}
+
+kj::Promise<void> VmServer::openHostFile(OpenHostFileContext context) {
+  const auto params = context.getParams();
+  try {
+    OpenedHostFile opened =
+        open_host_file(text_of(params.getHostPath()), text_of(params.getRelativeTo()), host_files_);
+    auto results = context.getResults();
+    results.setSize(opened.size);
+    results.setResolved(opened.resolved.string());
+    results.setFile(kj::heap<HostFileServer>(kj::mv(opened.fd)));
+  } catch (const HostFileError& error) {
+    throw_kj_error(fmt::format("push_file: {}", error.what()));
+  }
   return kj::READY_NOW;
 }
 

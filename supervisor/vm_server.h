@@ -1,41 +1,67 @@
 // The `Vm` capability a runner gets from createVm(). boot() starts the VM
 // through the run's backend (QEMU, or the sandboxed local agent) and returns an
 // AgentChannel whose getFd() carries our end of the agent channel to the
-// runner (Cap'n Proto passes it as SCM_RIGHTS).
+// runner (Cap'n Proto passes it as SCM_RIGHTS). The console, the lifecycle
+// verbs and push_file's host files are served here too; every request is
+// checked against the VM's state first.
 #pragma once
 
 #include <kj/io.h>
 
+#include "host_file_access.h"
 #include "runner.capnp.h"
 #include "vm_fleet.h"
 #include "vm_services.h"
 
 namespace provium {
 
-class AgentChannelServer final : public wire::runner::AgentChannel::Server {
+// A capability whose only content is a descriptor (read with getFd()).
+template <typename Interface>
+class FdCapabilityServer final : public Interface::Server {
  public:
-  explicit AgentChannelServer(kj::AutoCloseFd fd) : fd_(kj::mv(fd)) {}
+  explicit FdCapabilityServer(kj::AutoCloseFd fd) : fd_(kj::mv(fd)) {}
   kj::Maybe<int> getFd() override { return fd_.get(); }
 
  private:
   kj::AutoCloseFd fd_;
 };
 
+using AgentChannelServer = FdCapabilityServer<wire::runner::AgentChannel>;
+using ConsoleChannelServer = FdCapabilityServer<wire::runner::ConsoleChannel>;
+using HostFileServer = FdCapabilityServer<wire::runner::HostFile>;
+
 class VmServer final : public wire::runner::Vm::Server {
  public:
   static constexpr std::uint32_t kMaxConsoleTail = 256 * 1024;
 
-  VmServer(kj::Own<VmSlot> slot, const VmServices& services) : slot_(kj::mv(slot)), services_(services) {}
+  VmServer(kj::Own<VmSlot> slot, const VmServices& services, const HostFileRoots& host_files)
+      : slot_(kj::mv(slot)), services_(services), host_files_(host_files) {}
   // The runner dropped its last reference: nothing can use the VM any more.
   ~VmServer() noexcept(false) { slot_->release(); }
 
   kj::Promise<void> boot(BootContext context) override;
   kj::Promise<void> shutdown(ShutdownContext context) override;
   kj::Promise<void> consoleTail(ConsoleTailContext context) override;
+  kj::Promise<void> consoleLog(ConsoleLogContext context) override;
+  kj::Promise<void> openConsole(OpenConsoleContext context) override;
+  kj::Promise<void> pause(PauseContext context) override;
+  kj::Promise<void> resume(ResumeContext context) override;
+  kj::Promise<void> reset(ResetContext context) override;
+  kj::Promise<void> powerButton(PowerButtonContext context) override;
+  kj::Promise<void> openHostFile(OpenHostFileContext context) override;
 
  private:
+  // The running VM, if the slot is in `wanted` and no other verb is under
+  // way; throws naming the verb and the state otherwise.
+  RunningVm& vm_for(const char* verb, VmState wanted);
+  // Runs `step` with the slot marked as transitioning; on success the slot
+  // moves to `after`.
+  kj::Promise<void> transition(const char* verb, VmState from, VmState after,
+                               kj::Function<kj::Promise<void>(RunningVm&)> step);
+
   kj::Own<VmSlot> slot_;
   const VmServices& services_;
+  const HostFileRoots& host_files_;
 };
 
 }  // namespace provium

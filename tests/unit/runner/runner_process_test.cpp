@@ -176,7 +176,9 @@ TEST(RunnerProcess, RefusesAnotherProtocolVersion) {
   script.source = "test('x', function() end)";
   const RunnerRun run = run_runner(script);
   EXPECT_TRUE(run.exit.exited && run.exit.code == 1) << run.exit.describe();
-  EXPECT_NE(run.stderr_text.find("supervisor speaks runner protocol 99, this runner speaks 1"), std::string::npos)
+  const std::string expected = "supervisor speaks runner protocol 99, this runner speaks " +
+                               std::to_string(wire::runner::PROTOCOL_VERSION);
+  EXPECT_NE(run.stderr_text.find(expected), std::string::npos)
       << run.stderr_text;
   EXPECT_FALSE(run.record.finished);
 }

@@ -262,7 +262,7 @@ TEST_F(LocalVmTest, ConsoleTailIsTheProgramsOutputAndKillLeavesNothing) {
   }
   EXPECT_NE(vm.console_tail(1024).find("to-stderr\n"), std::string::npos);
   EXPECT_NE(vm.console_tail(1024).find("to-stdout\n"), std::string::npos);
-  kj::AutoCloseFd channel = vm.take_agent_fd();
+  kj::AutoCloseFd channel = vm.agent_fd_for_runner();
   EXPECT_GE(channel.get(), 0);
 
   const pid_t init = init_pid_of(vm.monitor_pid());
