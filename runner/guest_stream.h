@@ -3,6 +3,8 @@
 // StreamSource: an agent stream (a Tail) or the guest console.
 #pragma once
 
+#include "lua_call_site.h"
+
 #include "stream_source.h"
 #include "vm.h"
 
@@ -41,6 +43,9 @@ class GuestStream {
   void close();
   bool eof();
   std::string what() const { return detail_.empty() ? kind_ : kind_ + " " + detail_; }
+  // Where the test code opened it (set when it is handed to Lua).
+  const std::optional<CallSite>& creation_site() const { return creation_site_; }
+  void set_creation_site(std::optional<CallSite> site) { creation_site_ = std::move(site); }
 
  private:
   [[noreturn]] void fail(const std::string& message) const;
@@ -51,6 +56,7 @@ class GuestStream {
   std::string detail_;
   std::string pending_;
   bool closed_ = false;
+  std::optional<CallSite> creation_site_;
 };
 
 }  // namespace provium::runner

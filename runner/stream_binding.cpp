@@ -71,6 +71,11 @@ int stream_eof(lua_State* L) {
   return 1;
 }
 
+int stream_creation_site(lua_State* L) {
+  push_call_site(L, self_stream(L, "creation_site").creation_site());
+  return 1;
+}
+
 int stream_tostring(lua_State* L) {
   GuestStream* stream = test_shared<GuestStream>(L, 1, kStreamTypeName);
   if (stream == nullptr) lua_pushliteral(L, "stream (released)");
@@ -85,6 +90,7 @@ constexpr luaL_Reg kMethods[] = {
     {"drain", lua_entry<stream_drain>},
     {"close", lua_entry<stream_close>},
     {"eof", lua_entry<stream_eof>},
+    {"creation_site", lua_entry<stream_creation_site>},
     {nullptr, nullptr},
 };
 
@@ -98,6 +104,7 @@ void register_stream_type(lua_State* L) {
 }
 
 void push_stream(lua_State* L, std::shared_ptr<GuestStream> stream) {
+  if (!stream->creation_site()) stream->set_creation_site(test_code_call_site(L));
   push_shared(L, kStreamTypeName, std::move(stream));
 }
 

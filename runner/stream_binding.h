@@ -1,5 +1,5 @@
 // Stream userdata (a Tail in 1000-streams.md): next, read_until, expect,
-// drain, close, eof.
+// drain, close, eof, creation_site.
 #pragma once
 
 #include "guest_stream.h"

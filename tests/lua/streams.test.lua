@@ -64,3 +64,17 @@ test("a large stream flows through the credit window", function(t)
     t:assert_eq(#tail:read_until("END", "60s"), #big)
     tail:close()
 end)
+
+test("creation_site names the test line that opened the stream", function(t)
+    vm:write_file("/tmp/site", "x\n")
+    local tail = vm:tail_file("/tmp/site")  -- this line
+    local site = tail:creation_site()
+    t:assert_eq(site.file, "tests/lua/streams.test.lua")
+    t:assert_eq(site.line, 70)  -- the tail_file line above
+    local proc = vm:run_async("echo hi")
+    local out = proc:stdout_stream()
+    t:assert_eq(out:creation_site().file, "tests/lua/streams.test.lua")
+    proc:wait()
+    out:close()
+    tail:close()
+end)
