@@ -29,7 +29,9 @@ run_unit_tests() {  # $1: build dir, $2: label, $3...: meson test suites
   if [ "$meson_status" -ne 0 ]; then
     # What failed and why, so a CI log alone is enough to act on.
     echo "-- failures ($label):"
-    grep -E -A14 ': Failure$|^guest console:|^\[  FAILED  \]|Sanitizer|runtime error' "$results/meson-$label.log" | head -n 400
+    # meson shows only the tail of a long log; its testlog.txt has all of it.
+    grep -E -A14 ': Failure$|^guest console:|^\[  FAILED  \]|Sanitizer|runtime error' "$dir/meson-logs/testlog.txt" |
+      head -n 400
   fi
   read -r p f s < <(python3 tools/count_results.py gtest "$reports")
   # An executable that died before writing its report still fails the run.

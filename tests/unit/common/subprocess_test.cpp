@@ -62,7 +62,7 @@ TEST(Subprocess, DestructorKillsTheWholeGroup) {
   }
   close(out[0]);
   // The grandchild was in the child's group: it is gone (or a zombie about to be reaped by init).
-  for (int i = 0; i < 100 && kill(grandchild, 0) == 0; ++i) usleep(10000);
+  for (int i = 0; i < 6000 && kill(grandchild, 0) == 0; ++i) usleep(10000);
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/stat", grandchild);
   int fd = open(path, O_RDONLY);

@@ -217,7 +217,7 @@ TEST_F(EndToEnd, InterruptKillsTheRunnerAndSaysSo) {
   project_.write("a.test.lua", "pass quick\n");
   project_.write("b.test.lua", "pidfile " + pidfile.string() + "\nsleep 60\n");
   Subprocess process = start({"--timeout", "0"});
-  for (int i = 0; i < 100 && !fs::exists(pidfile); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 1200 && !fs::exists(pidfile); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_TRUE(fs::exists(pidfile));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   const int runner_pid = std::stoi(slurp(pidfile));

@@ -257,7 +257,7 @@ class LocalVmTest : public LocalSandbox {
 TEST_F(LocalVmTest, ConsoleTailIsTheProgramsOutputAndKillLeavesNothing) {
   LocalVm vm(io_, "v", spec("echo to-stderr >&2; echo to-stdout; sleep 6017 & sleep 6017 & exec sleep 6017"));
   vm.wait_ready(5 * kj::SECONDS).wait(io_.waitScope);
-  for (int i = 0; i < 100 && vm.console_tail(1024).find("to-stdout") == std::string::npos; ++i) {
+  for (int i = 0; i < 3000 && vm.console_tail(1024).find("to-stdout") == std::string::npos; ++i) {
     spin(20 * kj::MILLISECONDS);
   }
   EXPECT_NE(vm.console_tail(1024).find("to-stderr\n"), std::string::npos);
@@ -278,7 +278,8 @@ TEST_F(LocalVmTest, ConsoleTailIsTheProgramsOutputAndKillLeavesNothing) {
 TEST_F(LocalVmTest, ShutdownTakesTheNamespaceDown) {
   LocalVm vm(io_, "v", spec("trap '' TERM HUP INT; sleep 6017 & exec sleep 6017"));
   vm.wait_ready(5 * kj::SECONDS).wait(io_.waitScope);
-  spin(100 * kj::MILLISECONDS);
+  // The shell starts both sleeps after the agent is ready; wait until they run.
+  for (int i = 0; i < 3000 && sleepers() < 2; ++i) spin(20 * kj::MILLISECONDS);
   EXPECT_EQ(sleepers(), 2);
   const pid_t init = init_pid_of(vm.monitor_pid());
   vm.shutdown(5 * kj::SECONDS).wait(io_.waitScope);
