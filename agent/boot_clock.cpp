@@ -1,5 +1,6 @@
 #include "boot_clock.h"
 
+#include "guest_clock.h"
 #include "kernel_cmdline.h"
 #include "log.h"
 
@@ -15,21 +16,15 @@ namespace {
 
 constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
 
-std::int64_t read_ns(clockid_t clock) {
-  timespec now{};
-  ::clock_gettime(clock, &now);
-  return static_cast<std::int64_t>(now.tv_sec) * kNanosPerSecond + now.tv_nsec;
-}
-
 // CLOCK_REALTIME - CLOCK_BOOTTIME, which stays constant while nobody sets the
 // clock. Read between two realtime readings; the closest pair of a few wins.
 std::int64_t realtime_minus_boottime_ns() {
   std::int64_t best_offset = 0;
   std::int64_t best_width = -1;
   for (int attempt = 0; attempt < 8; ++attempt) {
-    const std::int64_t before = read_ns(CLOCK_REALTIME);
-    const std::int64_t boottime = read_ns(CLOCK_BOOTTIME);
-    const std::int64_t after = read_ns(CLOCK_REALTIME);
+    const std::int64_t before = read_clock_ns(CLOCK_REALTIME);
+    const std::int64_t boottime = read_clock_ns(CLOCK_BOOTTIME);
+    const std::int64_t after = read_clock_ns(CLOCK_REALTIME);
     if (best_width < 0 || after - before < best_width) {
       best_width = after - before;
       best_offset = before + (after - before) / 2 - boottime;

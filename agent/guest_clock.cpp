@@ -11,15 +11,15 @@ namespace {
 
 constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
 
-std::int64_t read_ns(clockid_t clock) {
+}  // namespace
+
+std::int64_t read_clock_ns(clockid_t clock) {
   timespec now{};
   ::clock_gettime(clock, &now);
   return static_cast<std::int64_t>(now.tv_sec) * kNanosPerSecond + now.tv_nsec;
 }
 
-}  // namespace
-
-ClockReadings read_clocks() { return ClockReadings{read_ns(CLOCK_REALTIME), read_ns(CLOCK_MONOTONIC)}; }
+ClockReadings read_clocks() { return ClockReadings{read_clock_ns(CLOCK_REALTIME), read_clock_ns(CLOCK_MONOTONIC)}; }
 
 void set_realtime_clock(std::int64_t realtime_ns) {
   // Floor division, so tv_nsec stays in [0, 1e9) for times before the epoch.

@@ -3,6 +3,8 @@
 // wall clock; the monotonic clock never jumps.
 #pragma once
 
+#include <time.h>
+
 #include <cstdint>
 
 namespace provium::agent {
@@ -13,6 +15,8 @@ struct ClockReadings {
 };
 
 ClockReadings read_clocks();
+// One clock in nanoseconds (CLOCK_REALTIME, CLOCK_BOOTTIME, ...).
+std::int64_t read_clock_ns(clockid_t clock);
 
 // Throws std::system_error (EINVAL for times the kernel refuses, such as
 // before the epoch; EPERM without CAP_SYS_TIME).

@@ -361,10 +361,7 @@ void Vm::reset() {
     // Refused (or failed half-way, which the next operation will find out).
     throw std::runtime_error("vm " + quoted(name_) + ": " + error.what());
   }
-  // The old session's files and streams died with it.
-  agent_.reset();
-  open_files_ = 0;
-  ++agent_epoch_;
+  end_agent_session();  // the old session's files and streams died with it
   greet_agent(std::move(fd), "reset");
 }
 
@@ -378,11 +375,15 @@ void Vm::power_button() {
   } catch (const std::exception& error) {
     throw std::runtime_error("vm " + quoted(name_) + ": " + error.what());
   }
-  agent_.reset();
-  open_files_ = 0;
-  ++agent_epoch_;
+  end_agent_session();
   console_input_.reset();
   state_ = VmState::shutdown;
+}
+
+void Vm::end_agent_session() {
+  agent_.reset();
+  open_files_ = 0;
+  ++agent_epoch_;  // handles and streams of the old session now read as closed
 }
 
 void Vm::check_test_deadline() {

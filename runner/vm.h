@@ -139,6 +139,8 @@ class Vm {
   template <typename Call>
   void backend_verb(Call&& call);
   void mark_dead();
+  // Forgets the agent connection and everything opened through it.
+  void end_agent_session();
   // "\n--- last console output of vm `a` ---\n..." or empty.
   std::string console_excerpt();
 

@@ -28,14 +28,7 @@ std::string ConsoleLog::tail(std::size_t max_bytes) const {
 }
 
 std::string ConsoleLog::last_lines(std::size_t count) const {
-  const std::string text = tail(head_capacity_ + tail_.total_written());
-  std::size_t end = text.size();
-  while (end > 0 && text[end - 1] == '\n') --end;
-  std::size_t start = end;
-  for (std::size_t lines = 0; start > 0; --start) {
-    if (text[start - 1] == '\n' && ++lines == count) break;
-  }
-  return text.substr(start, end - start);
+  return last_lines_of(tail(head_capacity_ + tail_.total_written()), count);
 }
 
 }  // namespace provium

@@ -19,15 +19,16 @@ std::string TailBuffer::tail(std::size_t max_bytes) const {
   return data_.substr(data_.size() - keep);
 }
 
-std::string TailBuffer::last_lines(std::size_t count) const {
-  const std::string text = tail(capacity_);
+std::string last_lines_of(std::string_view text, std::size_t count) {
   std::size_t end = text.size();
   while (end > 0 && text[end - 1] == '\n') --end;
   std::size_t start = end;
   for (std::size_t lines = 0; start > 0; --start) {
     if (text[start - 1] == '\n' && ++lines == count) break;
   }
-  return text.substr(start, end - start);
+  return std::string(text.substr(start, end - start));
 }
+
+std::string TailBuffer::last_lines(std::size_t count) const { return last_lines_of(tail(capacity_), count); }
 
 }  // namespace provium

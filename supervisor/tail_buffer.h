@@ -8,6 +8,9 @@
 
 namespace provium {
 
+// The last `count` lines of `text`, without a trailing empty line.
+std::string last_lines_of(std::string_view text, std::size_t count);
+
 class TailBuffer {
  public:
   explicit TailBuffer(std::size_t capacity) : capacity_(capacity) {}
