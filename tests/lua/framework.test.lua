@@ -33,7 +33,7 @@ end)
 test("wait_until returns the truthy value", function(t)
     local n = 0
     local v = wait_until(function() n = n + 1; if n >= 3 then return "done" end end,
-        {timeout = "5s", interval = 0.01})
+        {timeout = "60s", interval = 0.01})
     t:assert_eq(v, "done")
     t:assert_eq(n, 3)
 end)

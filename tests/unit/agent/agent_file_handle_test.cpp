@@ -153,7 +153,7 @@ TEST_F(FileHandles, AReadFromAnEmptyFifoWaitsWithoutStallingTheAgent) {
   ASSERT_TRUE(busy->isError());
   EXPECT_EQ(busy->getError().getErrno(), EBUSY);
   ASSERT_EQ(::write(writer.get(), "ping!", 5), 5);
-  auto data = client_->wait(read_id, 5s);
+  auto data = client_->wait(read_id, 60s);
   ASSERT_TRUE(data->isData()) << error_text(data);
   EXPECT_EQ(data_text(data->getData()), "ping!");
 }
@@ -165,7 +165,7 @@ TEST_F(FileHandles, ClosingAHandleAnswersItsWaitingRead) {
   provium::agent::UniqueFd writer(::open(fifo.c_str(), O_WRONLY | O_CLOEXEC));
   const auto read_id = client_->send_file_read(handle, 100);
   EXPECT_TRUE(client_->file_close(handle)->isDone());
-  auto read = client_->wait(read_id, 5s);
+  auto read = client_->wait(read_id, 60s);
   ASSERT_TRUE(read->isError());
   EXPECT_EQ(read->getError().getErrno(), EBADF);
   EXPECT_EQ(error_text(read), "fileRead `" + fifo + "` (handle " + std::to_string(handle) +

@@ -289,7 +289,7 @@ TEST_F(AgentProtocol, RequestsForAnUnknownWorkerAreRefused) {
 
 TEST_F(AgentProtocol, PowerOffEndsALocalAgent) {
   EXPECT_TRUE(client_->power_off()->isDone());
-  EXPECT_TRUE(client_->at_eof(5s));
+  EXPECT_TRUE(client_->at_eof(60s));
   auto status = agent_->wait();
   EXPECT_TRUE(status.exited);
   EXPECT_EQ(status.code, 0);

@@ -345,6 +345,24 @@ std::uint64_t stream_of(wire::Event::Reader event) {
 }
 }  // namespace
 
+std::string AgentTestClient::next_data(std::uint64_t stream, std::chrono::milliseconds limit, bool* truncated) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto event = next_event(std::max(left, std::chrono::milliseconds(1)));
+    if (!event) return "";
+    auto reader = event->get().getEvent();
+    if (stream_of(reader) != stream) {
+      record_event(other_streams[stream_of(reader)], reader);
+      continue;
+    }
+    if (reader.isStreamEnd()) return "";
+    if (truncated != nullptr) *truncated = reader.getStreamData().getAfterTruncation();
+    const auto bytes = reader.getStreamData().getData();
+    return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  }
+}
+
 StreamCapture AgentTestClient::read_stream(std::uint64_t stream, std::uint64_t initial, std::uint64_t window,
                                            std::chrono::milliseconds limit) {
   StreamCapture capture = std::move(other_streams[stream]);

@@ -125,6 +125,10 @@ class AgentTestClient {
   // `initial`), and checks that the agent never sends beyond what was granted.
   StreamCapture read_stream(std::uint64_t stream, std::uint64_t initial, std::uint64_t window,
                             std::chrono::milliseconds limit = std::chrono::seconds(60));
+  // The next data event of `stream` ("" if it ended, or nothing came within
+  // `limit`); events of other streams are kept in other_streams.
+  std::string next_data(std::uint64_t stream, std::chrono::milliseconds limit = std::chrono::seconds(60),
+                        bool* truncated = nullptr);
   // Events of other streams seen while reading one, kept for later.
   std::map<std::uint64_t, StreamCapture> other_streams;
 

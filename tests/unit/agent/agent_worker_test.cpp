@@ -102,7 +102,7 @@ TEST_F(Workers, WorkerStreamsAndHandlesHaveTheirOwnIds) {
   auto proc = client_->spawn({.argv = {"echo", "from the worker"}}, 1 << 20);
   ASSERT_TRUE(proc->isProcessStarted()) << error_text(proc);
   EXPECT_EQ(proc->getWorker(), worker);
-  auto event = client_->next_event(5s);
+  auto event = client_->next_event(60s);
   ASSERT_TRUE(event.has_value());
   EXPECT_EQ(event->get().getWorker(), worker);
   // The main agent has no such stream.
@@ -137,8 +137,8 @@ TEST_F(Workers, ClosingAWorkerEndsItAndItsProcesses) {
   auto closed = client_->close_worker(worker.getWorker());
   ASSERT_TRUE(closed->isDone()) << error_text(closed);
   EXPECT_LT(std::chrono::steady_clock::now() - before, 30s) << "the worker did not stop by itself";
-  EXPECT_TRUE(wait_until_gone(worker_pid, 1s));
-  EXPECT_TRUE(wait_until_gone(sleeper, 3s)) << "the worker's process outlived it";
+  EXPECT_TRUE(wait_until_gone(worker_pid, 60s));
+  EXPECT_TRUE(wait_until_gone(sleeper, 60s)) << "the worker's process outlived it";
   client_->worker = worker.getWorker();
   EXPECT_EQ(client_->ping()->getError().getErrno(), ENOENT);
   client_->worker = 0;
@@ -151,7 +151,7 @@ TEST_F(Workers, ADeadWorkersUnansweredRequestsGetErrors) {
   const auto slow = client_->send_run({.argv = {"sleep", "10"}});
   EXPECT_TRUE(client_->ping()->isPong());
   ASSERT_EQ(::kill(worker.getPid(), SIGKILL), 0);
-  auto failed = client_->wait(slow, 5s);
+  auto failed = client_->wait(slow, 60s);
   ASSERT_TRUE(failed->isError());
   EXPECT_NE(error_text(failed).find("worker 1 (pid " + std::to_string(worker.getPid()) + ") went away"),
             std::string::npos)
@@ -161,7 +161,7 @@ TEST_F(Workers, ADeadWorkersUnansweredRequestsGetErrors) {
 TEST_F(Workers, ANewSessionStopsTheWorkers) {
   const pid_t pid = start(0, 0).getPid();
   EXPECT_TRUE(client_->hello()->isHelloOk());
-  EXPECT_TRUE(wait_until_gone(pid, 3s));
+  EXPECT_TRUE(wait_until_gone(pid, 60s));
   client_->worker = 1;
   EXPECT_EQ(client_->ping()->getError().getErrno(), ENOENT);
 }

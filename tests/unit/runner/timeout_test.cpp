@@ -62,7 +62,7 @@ test("counts up", function(t)
   local value = wait_until(function()
     calls = calls + 1
     if calls == 3 then return "ready" end
-  end, {timeout = "5s", interval = 0.01})
+  end, {timeout = "60s", interval = 0.01})
   t:assert_eq(value, "ready")
   t:assert_eq(calls, 3)
 end)
