@@ -4,6 +4,8 @@
 // whole-switch value of that kind for that pair only.
 #pragma once
 
+#include "impairments.h"
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -14,13 +16,6 @@
 namespace provium::net {
 
 using PortId = std::uint32_t;
-
-struct Impairments {
-  std::optional<std::chrono::microseconds> latency;
-  std::optional<std::chrono::microseconds> jitter;  // latency varies uniformly by +- this
-  std::optional<double> loss;                       // fraction of frames dropped, 0..1
-  std::optional<std::uint64_t> bandwidth_bps;       // bits per second leaving the source
-};
 
 struct PairVerdict {
   bool blocked = false;  // partitioned or isolated
