@@ -55,7 +55,9 @@ class ConsoleHub::Channel {
   kj::Promise<void> write_next() {
     auto chunk = kj::heapString(queue_.data(), std::min(queue_.size(), kChunk * 4));
     queue_.erase(0, chunk.size());
-    auto written = socket_->write(chunk.begin(), chunk.size());
+    // evalNow: kj's write throws at once when the reader has gone (EPIPE);
+    // that must end this channel, never the hub's pump that called deliver().
+    auto written = kj::evalNow([&] { return socket_->write(chunk.begin(), chunk.size()); });
     return written.attach(kj::mv(chunk)).then([this]() -> kj::Promise<void> {
       if (!queue_.empty()) return write_next();
       writing_ = false;
@@ -73,14 +75,19 @@ class ConsoleHub::Channel {
             return kj::READY_NOW;
           }
           if (!input_ || hub_.guest_input_ == nullptr) return read_loop();
-          return hub_.guest_input_->write(read_buffer_.begin(), got).then([this]() { return read_loop(); });
+          return kj::evalNow([&] { return hub_.guest_input_->write(read_buffer_.begin(), got); })
+              .then([this]() { return read_loop(); });
         });
   }
 
   void shut_down() {
     if (shut_down_) return;
     shut_down_ = true;
-    socket_->shutdownWrite();
+    try {
+      socket_->shutdownWrite();
+    } catch (const kj::Exception&) {
+      finish();  // the reader is gone already
+    }
   }
 
   // Done for good; the hub drops it at its next turn.

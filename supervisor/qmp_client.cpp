@@ -44,7 +44,8 @@ kj::Promise<void> QmpClient::send(const std::string& command, const nlohmann::js
   nlohmann::json message{{"execute", command}};
   if (!arguments.empty()) message["arguments"] = arguments;
   auto text = kj::heapString(message.dump() + "\n");
-  auto write = stream_->write(text.begin(), text.size());
+  // evalNow: a write to a QEMU that is gone throws at once; make it this call's rejection.
+  auto write = kj::evalNow([&] { return stream_->write(text.begin(), text.size()); });
   return write.attach(kj::mv(text));
 }
 

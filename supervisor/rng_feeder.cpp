@@ -35,7 +35,7 @@ kj::Promise<void> RngFeeder::feed() {
   fill_rng_preamble(preamble_written_, chunk.first(preamble));
   preamble_written_ += preamble;
   rng_.fill(chunk.subspan(preamble));
-  return pipe_->write(chunk_.begin(), chunk_.size()).then([this] { return feed(); });
+  return kj::evalNow([&] { return pipe_->write(chunk_.begin(), chunk_.size()); }).then([this] { return feed(); });
 }
 
 }  // namespace provium

@@ -149,6 +149,30 @@ TEST(ConsoleHub, ASlowReaderLosesBytesWithAMarkerAndStallsNothing) {
   EXPECT_LE(fixture.hub->log().text().size(), ConsoleHub::kHeadBytes + ConsoleHub::kTailBytes + 100);
 }
 
+// A reader that stops reading before the hub notices its end (here: it shuts
+// down its receiving side, so the hub's next write fails with EPIPE while its
+// read side never sees EOF) loses its channel, and nothing else: the log and
+// the other readers keep getting output. It once stopped the hub's pump for
+// good, so a console went silent under load.
+TEST(ConsoleHub, AReaderThatWentAwayEndsOnlyItsOwnChannel) {
+  HubFixture fixture;
+  kj::AutoCloseFd gone = fixture.hub->open_channel(true, false);
+  kj::AutoCloseFd healthy = fixture.hub->open_channel(true, false);
+  ASSERT_EQ(::shutdown(gone.get(), SHUT_RD), 0);
+  fixture.guest_prints("first\n");
+  ASSERT_TRUE(fixture.spin_until([&] { return fixture.hub->log().total_written() == 6; }));
+  fixture.guest_prints("second\n");
+  ASSERT_TRUE(fixture.spin_until([&] { return fixture.hub->log().total_written() == 13; }))
+      << "the pump stopped after a reader's write failed";
+  std::string seen;
+  bool eof = false;
+  ASSERT_TRUE(fixture.spin_until([&] {
+    seen += read_available(healthy.get(), eof);
+    return seen == "first\nsecond\n";
+  })) << seen;
+  EXPECT_EQ(fixture.hub->log().text(), "first\nsecond\n");
+}
+
 TEST(ConsoleHub, InputGoesToTheGuestOneChannelAtATime) {
   HubFixture fixture;
   kj::AutoCloseFd input = fixture.hub->open_channel(false, true);
