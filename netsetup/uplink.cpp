@@ -40,20 +40,31 @@ std::string table_script(const std::set<std::string>& bridges) {
   std::string script = fmt::format("add table ip {0}\ndelete table ip {0}\n", kTable);
   if (bridges.empty()) return script;
   std::string names;
-  for (const auto& bridge : bridges) names += fmt::format("{}\"{}\"", names.empty() ? "" : ", ", bridge);
+  std::string between_bridges;
+  for (const auto& bridge : bridges) {
+    names += fmt::format("{}\"{}\"", names.empty() ? "" : ", ", bridge);
+    for (const auto& other : bridges) {
+      if (other != bridge) between_bridges += fmt::format("    iifname \"{}\" oifname \"{}\" drop\n", bridge, other);
+    }
+  }
+  // Policy accept: with br_netfilter loaded, frames a bridge moves between
+  // its own ports pass this hook too, and they are not ours to judge.
   script += fmt::format(
       "table ip {0} {{\n"
       "  chain forward {{\n"
-      "    type filter hook forward priority 0; policy drop;\n"
+      "    type filter hook forward priority 0; policy accept;\n"
+      "{3}"
       "    iifname {{ {1} }} oifname \"{2}\" accept\n"
       "    iifname \"{2}\" oifname {{ {1} }} ct state established,related accept\n"
+      "    iifname \"{2}\" drop\n"
+      "    oifname \"{2}\" drop\n"
       "  }}\n"
       "  chain postrouting {{\n"
       "    type nat hook postrouting priority 100; policy accept;\n"
       "    oifname \"{2}\" masquerade\n"
       "  }}\n"
       "}}\n",
-      kTable, names, kNamespaceEnd);
+      kTable, names, kNamespaceEnd, between_bridges);
   return script;
 }
 

@@ -2,9 +2,9 @@
 // a veth pair, `uplink` in the file's namespace and `prvup<N>` on the host,
 // addressed as a /30 from 100.64.0.0/16 (N-th block: host end .1, namespace
 // end .2), a default route through the host end, IPv4 forwarding, and an
-// nftables `ip` table that forwards only from the bridges given to it,
-// answers only connections they opened, and masquerades them behind the
-// namespace end. So the host needs no route back and no rule of ours.
+// nftables `ip` table that lets through the uplink only what the bridges
+// given to it send and the answers to their connections (never from one
+// of them to another), and masquerades it behind the namespace end. So the host needs no route back and no rule of ours.
 //
 // N is the first free one: the host-side interface name is the lock, as the
 // kernel refuses a second link of the same name, so concurrent files (other
