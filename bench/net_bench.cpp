@@ -52,7 +52,7 @@ constexpr int kNicFdInQemu = 4;
 TestGuestOptions nic_options(const GuestNicBackend& backend, int last_octet) {
   const std::string fd = std::to_string(kNicFdInQemu);
   const std::string netdev = backend.kind == GuestNicBackend::Kind::tap
-                                 ? "tap,id=n0,vnet_hdr=off,fd=" + fd
+                                 ? "tap,id=n0,fd=" + fd
                                  : "dgram,id=n0,local.type=fd,local.str=" + fd;
   return {.extra_args = {"-netdev", netdev, "-device",
                          "virtio-net-device,netdev=n0,mac=52:54:00:00:00:0" + std::to_string(last_octet)},

@@ -15,7 +15,8 @@
 // first use; bridge_interface()/tap_interface() tell which is which.
 //
 // TAPs are made without IFF_VNET_HDR. QEMU probes the flag on the fd it is
-// given, so `-netdev tap,fd=N` (or with an explicit vnet_hdr=off) matches;
+// given (it refuses an explicit vnet_hdr= next to fd=), so `-netdev tap,fd=N`
+// matches by itself;
 // without offloads every frame the guest sends is one real Ethernet frame
 // of at most the MTU, which is what loss, shaping and capture count.
 //

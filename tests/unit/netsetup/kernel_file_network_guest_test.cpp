@@ -44,7 +44,7 @@ std::set<std::string> host_links() {
 
 TestGuestOptions nic_options(const OwnedFd& tap, int last_octet) {
   return TestGuestOptions{
-      .extra_args = {"-netdev", "tap,id=n0,vnet_hdr=off,fd=" + std::to_string(kNicFdInQemu), "-device",
+      .extra_args = {"-netdev", "tap,id=n0,fd=" + std::to_string(kNicFdInQemu), "-device",
                      "virtio-net-device,netdev=n0,mac=52:54:00:00:00:0" + std::to_string(last_octet)},
       .extra_fds = {{kNicFdInQemu, tap.get()}},
   };
