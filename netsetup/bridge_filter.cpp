@@ -81,6 +81,14 @@ void BridgeFilter::refresh_ports() {
   update("refresh bridge ports", [](BridgeFilterRules&) { return false; });
 }
 
+void BridgeFilter::replace(const std::function<void(BridgeFilterRules&)>& fill) {
+  update("replace filter", [&](BridgeFilterRules& rules) {
+    rules.clear();
+    fill(rules);
+    return true;
+  });
+}
+
 void BridgeFilter::clear() {
   update("clear filter", [](BridgeFilterRules& rules) { return rules.clear(); });
 }

@@ -5,6 +5,7 @@
 // kernel refuses leaves both the kernel and this object as they were.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "bridge.h"
@@ -36,6 +37,9 @@ class BridgeFilter {
   void set_loss(const LossScope& scope, double percent);
   // Removes every rule.
   void clear();
+  // Replaces every rule in one transaction: `fill` gets an empty rule set
+  // (that knows the current ports) and adds what should be in force.
+  void replace(const std::function<void(BridgeFilterRules&)>& fill);
   // Rules for the whole bridge name its ports; every change re-reads them,
   // and after attaching or detaching a port this brings the rules up to date.
   void refresh_ports();

@@ -1,4 +1,4 @@
-// Puts an IPv4 address on a link (the host end of a future uplink; the test
+// Puts an IPv4 address on a link, or takes it off (the host end of a future uplink; the test
 // endpoints in tests/unit/netsetup).
 #pragma once
 
@@ -10,5 +10,7 @@ namespace provium::netsetup {
 
 // `cidr` is "10.0.0.1/24". Errors name the link and the address.
 void add_ipv4_address(RouteSocket& route, const std::string& link_name, const std::string& cidr);
+// Takes it off again (an uplink's gateway address on a bridge).
+void remove_ipv4_address(RouteSocket& route, const std::string& link_name, const std::string& cidr);
 
 }  // namespace provium::netsetup

@@ -1,5 +1,6 @@
 #include "pcap_writer.h"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -33,7 +34,8 @@ static_assert(sizeof(RecordHeader) == 16);
 
 }  // namespace
 
-PcapWriter::PcapWriter(kj::AutoCloseFd fd, std::uint32_t snap_length) : fd_(kj::mv(fd)), snap_length_(snap_length) {
+PcapWriter::PcapWriter(kj::AutoCloseFd fd, std::uint32_t snap_length, int cancel_fd)
+    : fd_(kj::mv(fd)), snap_length_(snap_length), cancel_fd_(cancel_fd) {
   if (snap_length_ == 0) throw std::invalid_argument("pcap: snap length must be positive");
   const GlobalHeader header{.magic = kPcapMagicMicroseconds,
                             .version_major = 2,
@@ -62,10 +64,26 @@ void PcapWriter::write_all(const void* data, std::size_t size) {
     const ssize_t written = ::write(fd_.get(), bytes, size);
     if (written < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        wait_writable();
+        continue;
+      }
       throw std::runtime_error(fmt::format("pcap: write: {}", strerror(errno)));
     }
     bytes += written;
     size -= static_cast<std::size_t>(written);
+  }
+}
+
+void PcapWriter::wait_writable() {
+  pollfd watched[2] = {{.fd = fd_.get(), .events = POLLOUT, .revents = 0},
+                       {.fd = cancel_fd_, .events = POLLIN, .revents = 0}};
+  for (;;) {
+    const int ready = ::poll(watched, cancel_fd_ >= 0 ? 2 : 1, -1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) throw std::runtime_error(fmt::format("pcap: poll: {}", strerror(errno)));
+    if (cancel_fd_ >= 0 && (watched[1].revents & POLLIN) != 0) throw std::runtime_error("pcap: write cancelled");
+    return;  // writable, or an error the next write() reports
   }
 }
 

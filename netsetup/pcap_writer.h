@@ -19,7 +19,9 @@ inline constexpr std::uint32_t kPcapLinkTypeEthernet = 1;
 class PcapWriter {
  public:
   // Takes `fd` (a file, a pipe) and writes the global header to it at once.
-  PcapWriter(kj::AutoCloseFd fd, std::uint32_t snap_length);
+  // A non-blocking `fd` is waited on when full; then `cancel_fd` (an
+  // eventfd, say), once readable, makes the waiting write throw instead.
+  PcapWriter(kj::AutoCloseFd fd, std::uint32_t snap_length, int cancel_fd = -1);
 
   // `frame` is the captured part (at most snap_length bytes); `original_length`
   // how long the frame was on the wire.
@@ -30,9 +32,11 @@ class PcapWriter {
 
  private:
   void write_all(const void* data, std::size_t size);
+  void wait_writable();
 
   kj::AutoCloseFd fd_;
   std::uint32_t snap_length_;
+  int cancel_fd_ = -1;
   std::uint64_t packets_written_ = 0;
 };
 

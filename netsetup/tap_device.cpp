@@ -16,9 +16,8 @@
 
 namespace provium::netsetup {
 
-TapDevice TapDevice::create(const Bridge& bridge, const std::string& name, const TapOptions& options) {
+TapDevice TapDevice::create_detached(const NetNamespace& ns, const std::string& name, const TapOptions& options) {
   check_interface_name(name, "TAP name");
-  const NetNamespace& ns = bridge.ns();
   // A TUN/TAP device is made in the namespace of whoever opened
   // /dev/net/tun, so the open and the ioctl happen inside.
   kj::AutoCloseFd fd = ns.run_inside([&] {
@@ -33,7 +32,12 @@ TapDevice TapDevice::create(const Bridge& bridge, const std::string& name, const
     }
     return owned;
   });
-  TapDevice tap(ns, name, kj::mv(fd));
+  return TapDevice(ns, name, kj::mv(fd));
+}
+
+TapDevice TapDevice::create(const Bridge& bridge, const std::string& name, const TapOptions& options) {
+  const NetNamespace& ns = bridge.ns();
+  TapDevice tap = create_detached(ns, name, options);
   try {
     set_link_master(ns.route(), name, bridge.ifindex());
     set_link_up(ns.route(), name, true);

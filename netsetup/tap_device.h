@@ -24,6 +24,10 @@ class TapDevice {
   // Creates `name` in the bridge's namespace, attaches it to `bridge` and
   // sets it up. Errors name the TAP and the bridge.
   static TapDevice create(const Bridge& bridge, const std::string& name, const TapOptions& options = {});
+  // Creates `name` in `ns`, down and a port of no bridge: frames the guest
+  // side writes are refused (EIO) and none reach it, until it is attached
+  // (set_link_master, set_link_up).
+  static TapDevice create_detached(const NetNamespace& ns, const std::string& name, const TapOptions& options = {});
 
   TapDevice(TapDevice&& other) noexcept = default;
   TapDevice& operator=(TapDevice&& other) = delete;

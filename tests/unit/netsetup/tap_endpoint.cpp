@@ -13,7 +13,9 @@
 
 namespace provium::netsetup::testing {
 
-TapEndpoint::TapEndpoint(const TapDevice& tap, std::uint8_t id) : fd_(tap.fd()), id_(id), name_(tap.name()) {
+TapEndpoint::TapEndpoint(const TapDevice& tap, std::uint8_t id) : TapEndpoint(tap.fd(), tap.name(), id) {}
+
+TapEndpoint::TapEndpoint(int fd, std::string name, std::uint8_t id) : fd_(fd), id_(id), name_(std::move(name)) {
   const int flags = ::fcntl(fd_, F_GETFL);
   ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
 }

@@ -22,6 +22,9 @@ namespace provium::netsetup::testing {
 class TapEndpoint {
  public:
   TapEndpoint(const TapDevice& tap, std::uint8_t id);
+  // The guest side of a TAP known only by its fd (a KernelFileNetwork slot's
+  // backend); `fd` stays the caller's.
+  TapEndpoint(int fd, std::string name, std::uint8_t id);
 
   std::uint8_t id() const { return id_; }
   const std::string& name() const { return name_; }
