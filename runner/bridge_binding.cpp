@@ -333,6 +333,13 @@ int bridge_close(lua_State* L) {
   return 0;
 }
 
+int bridge_equal(lua_State* L) {
+  Bridge* a = test_shared<Bridge>(L, 1, kBridgeTypeName);
+  Bridge* b = test_shared<Bridge>(L, 2, kBridgeTypeName);
+  lua_pushboolean(L, a != nullptr && a == b);
+  return 1;
+}
+
 int bridge_tostring(lua_State* L) {
   Bridge* bridge = test_shared<Bridge>(L, 1, kBridgeTypeName);
   if (bridge == nullptr) {
@@ -466,6 +473,8 @@ void register_bridge_types(lua_State* L) {
   new_shared_type<Bridge>(L, kBridgeTypeName, kBridgeMethods);
   lua_pushcfunction(L, lua_entry<bridge_tostring>);
   lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, lua_entry<bridge_equal>);
+  lua_setfield(L, -2, "__eq");
   lua_pop(L, 1);
   new_shared_type<Nic>(L, kNicTypeName, kNicMethods);
   lua_pushcfunction(L, lua_entry<nic_tostring>);
