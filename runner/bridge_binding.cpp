@@ -1,6 +1,9 @@
 #include "bridge_binding.h"
 
+#include "capture_stream_source.h"
+#include "guest_stream.h"
 #include "lab_binding.h"
+#include "stream_binding.h"
 #include "lua_guard.h"
 #include "lua_userdata.h"
 #include "lua_values.h"
@@ -328,6 +331,26 @@ int bridge_disable_uplink(lua_State* L) {
   return 0;
 }
 
+// A Capture stream over the supervisor's pcap pipe.
+void push_capture(lua_State* L, Bridge& bridge, const std::string& vm, const std::string& method) {
+  Lab* lab = installed_lab(L);
+  if (lab == nullptr) throw std::runtime_error(method + ": no lab");
+  kj::AutoCloseFd fd;
+  try {
+    fd = bridge.capture(vm);
+  } catch (const std::exception& error) {
+    throw std::runtime_error(method + ": " + error.what());
+  }
+  auto source = std::make_unique<CaptureStreamSource>(kj::mv(fd), lab->clock());
+  const std::string owner = vm.empty() ? "bridge `" + bridge.name() + "`" : "vm `" + vm + "`";
+  push_stream(L, std::make_shared<GuestStream>(owner, std::move(source), "capture", bridge.name()));
+}
+
+int bridge_capture(lua_State* L) {
+  push_capture(L, self_bridge(L, "capture"), "", "bridge:capture");
+  return 1;
+}
+
 int bridge_close(lua_State* L) {
   if (auto error = self_bridge(L, "close").close()) throw std::runtime_error(*error);
   return 0;
@@ -407,6 +430,13 @@ int set_nic_link(lua_State* L, const char* method, bool up) {
 int nic_disconnect(lua_State* L) { return set_nic_link(L, "disconnect", false); }
 int nic_reconnect(lua_State* L) { return set_nic_link(L, "reconnect", true); }
 
+int nic_capture(lua_State* L) {
+  Nic& nic = self_nic(L, "capture");
+  require_wired(nic, "capture");
+  push_capture(L, *nic.bridge, nic.vm_name, "nic:capture");
+  return 1;
+}
+
 int nic_vm_name(lua_State* L) {
   lua_pushstring(L, self_nic(L, "vm_name").vm_name.c_str());
   return 1;
@@ -454,6 +484,7 @@ constexpr luaL_Reg kBridgeMethods[] = {
     {"routes", lua_entry<bridge_routes>},
     {"enable_uplink", lua_entry<bridge_enable_uplink>},
     {"disable_uplink", lua_entry<bridge_disable_uplink>},
+    {"capture", lua_entry<bridge_capture>},
     {"close", lua_entry<bridge_close>},
     {nullptr, nullptr},
 };
@@ -462,6 +493,7 @@ constexpr luaL_Reg kNicMethods[] = {
     {"counters", lua_entry<nic_counters>},
     {"disconnect", lua_entry<nic_disconnect>},
     {"reconnect", lua_entry<nic_reconnect>},
+    {"capture", lua_entry<nic_capture>},
     {"vm_name", lua_entry<nic_vm_name>},
     {"bridge", lua_entry<nic_bridge>},
     {nullptr, nullptr},

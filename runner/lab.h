@@ -49,6 +49,7 @@ class Lab {
   std::vector<std::string> leave_test_scope();
   // Shuts down every VM in every scope (file end, per-test timeout).
   std::vector<std::string> close_all();
+  TestClock& clock() { return clock_; }
   bool in_test_scope() const { return test_scope_.has_value(); }
 
   // File-wide settings from `provium.timeout`.

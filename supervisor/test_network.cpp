@@ -141,6 +141,10 @@ MembershipChange TestNetwork::attach(const std::string& bridge_name, const std::
     if (slot->state != VmState::booted && slot->state != VmState::paused) {
       throw NetworkRequestError(fmt::format("VM `{}` is not running; boot it before attaching it", slot->name));
     }
+    if (slot->without_nics) {
+      throw NetworkRequestError(fmt::format(
+          "VM `{}` runs under --vmm local, which has no network devices; bridges need QEMU guests", slot->name));
+    }
     const auto provisioned = provisioned_.find(slot->name);
     if (provisioned == provisioned_.end() || provisioned->second.vm_index != slot->index) {
       if (slot->index > kMaxVmIndex) {

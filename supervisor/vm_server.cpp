@@ -38,7 +38,8 @@ kj::Promise<void> VmServer::boot(BootContext context) {
   try {
     const VmRequest boot_request = read_vm_request(context.getParams().getOptions(), services_.host_cpus);
     GuestNics nics;
-    if (services_.launcher.has_nic_slots()) nics = network_.provision(slot);
+    slot.without_nics = !services_.launcher.has_nic_slots();
+    if (!slot.without_nics) nics = network_.provision(slot);
     LaunchedVm launched = services_.launcher.launch_vm(
         slot.name, *profile, merge_vm_requests(slot.created_with, boot_request), std::move(nics));
     vm = launched.vm.get();
