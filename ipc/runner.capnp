@@ -8,7 +8,7 @@ using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("provium::wire::runner");
 
 # Bump on any change in this file (see tests/unit/protocol_pin_test.cpp).
-const protocolVersion :UInt32 = 2;
+const protocolVersion :UInt32 = 3;
 
 interface Session {
   # First call on every connection. The supervisor refuses a runner whose
@@ -29,7 +29,92 @@ interface Session {
 
   # Last call of a healthy runner; the supervisor then expects it to exit 0.
   finish @5 (outcome :FileOutcome);
+
+  # --- Test networks (docs/networking.md) ---
+  # Declare a bridge; the same name gives the same bridge.
+  createBridge @6 (name :Text) -> (bridge :Bridge);
 }
+
+# --- Test networks ---------------------------------------------------------
+# One bridge of this file. VMs are named by Vm capability on attach (the
+# supervisor checks each is one of this session's own) and by name after
+# (a name must be an attached member of this bridge).
+interface Bridge {
+  # Attaches every VM (all or none): each takes its next free NIC slot. The
+  # runner then applies `nics` through each guest's agent (configureNic) and
+  # `hosts` on every member (setHosts).
+  attach @0 (vms :List(Vm)) -> (nics :List(NicAddressing), hosts :List(VmHosts));
+  # Detaches by name; `nics` carries the detached NICs (to take down), `hosts`
+  # the new name lists of every VM concerned.
+  detach @1 (vms :List(Text)) -> (nics :List(NicAddressing), hosts :List(VmHosts));
+  # Replaces the bridge's whole policy.
+  setPolicy @2 (policy :BridgePolicy);
+  counters @3 (vm :Text) -> (counters :NicCounters);
+  # QMP set_link on the VM's NIC on this bridge.
+  setLink @4 (vm :Text, up :Bool);
+  # A pcap stream (getFd()) of the whole bridge (empty vm) or one VM's NIC.
+  capture @5 (vm :Text) -> (channel :CaptureChannel);
+  enableUplink @6 () -> (gateway :Text, hostAddress :Text);
+  disableUplink @7 ();
+}
+
+interface CaptureChannel {}
+
+struct NicAddressing {
+  vm @0 :Text;
+  mac @1 :Data;                # 6 bytes
+  address @2 :Text;            # "10.1.0.2/24"
+  slot @3 :UInt32;             # the guest's NIC index: eth<slot>
+}
+
+struct VmHosts {
+  vm @0 :Text;
+  entries @1 :List(HostName);
+}
+
+struct HostName {
+  address @0 :Text;
+  name @1 :Text;
+}
+
+struct BridgePolicy {
+  blocked @0 :List(VmPair);
+  isolated @1 :List(Text);
+  whole @2 :LinkImpairments;
+  pairs @3 :List(PairImpairments);
+}
+
+struct VmPair {
+  from @0 :Text;
+  to @1 :Text;
+}
+
+struct PairImpairments {
+  from @0 :Text;
+  to @1 :Text;
+  impairments @2 :LinkImpairments;
+}
+
+# Each value applies only when its has* flag is set.
+struct LinkImpairments {
+  hasLatency @0 :Bool;
+  latencyUs @1 :UInt64;
+  hasJitter @2 :Bool;
+  jitterUs @3 :UInt64;
+  hasLoss @4 :Bool;
+  loss @5 :Float64;            # fraction 0..1
+  hasBandwidth @6 :Bool;
+  bandwidthBps @7 :UInt64;
+}
+
+struct NicCounters {
+  rxBytes @0 :UInt64;
+  txBytes @1 :UInt64;
+  rxPackets @2 :UInt64;
+  txPackets @3 :UInt64;
+  errors @4 :UInt64;
+}
+# --- end of test networks ---
 
 struct FileJob {
   displayPath @0 :Text;        # as printed in results, e.g. tests/smoke.test.lua

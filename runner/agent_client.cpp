@@ -443,6 +443,29 @@ void AgentClient::unlink(const std::string& path, Deadline deadline, std::uint32
   decode_reply("unlink", [&] { expect_variant(reply->root(), wire::Response::DONE, "unlink"); });
 }
 
+void AgentClient::configure_nic(const std::array<std::uint8_t, 6>& mac, const std::vector<std::string>& addresses,
+                                bool up, Deadline deadline) {
+  auto reply = call("configureNic", 0, deadline, [&](auto request) {
+    auto nic = request.initConfigureNic();
+    nic.setMac(capnp::Data::Reader(mac.data(), mac.size()));
+    auto list = nic.initAddresses(static_cast<unsigned>(addresses.size()));
+    for (unsigned i = 0; i < list.size(); ++i) list.set(i, addresses[i]);
+    nic.setUp(up);
+  });
+  decode_reply("configureNic", [&] { expect_variant(reply->root(), wire::Response::DONE, "configureNic"); });
+}
+
+void AgentClient::set_hosts(const std::vector<std::pair<std::string, std::string>>& entries, Deadline deadline) {
+  auto reply = call("setHosts", 0, deadline, [&](auto request) {
+    auto list = request.initSetHosts().initEntries(static_cast<unsigned>(entries.size()));
+    for (unsigned i = 0; i < list.size(); ++i) {
+      list[i].setAddress(entries[i].first);
+      list[i].initNames(1).set(0, entries[i].second);
+    }
+  });
+  decode_reply("setHosts", [&] { expect_variant(reply->root(), wire::Response::DONE, "setHosts"); });
+}
+
 void AgentClient::rename(const std::string& from, const std::string& to, Deadline deadline, std::uint32_t worker) {
   auto reply = call("rename", worker, deadline, [&](auto request) {
     auto rename = request.initRename();

@@ -23,6 +23,7 @@
 
 #include <kj/io.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -154,6 +155,13 @@ class AgentClient {
   void mkdir(const std::string& path, bool parents, std::uint32_t perm, Deadline deadline, std::uint32_t worker = 0);
   void unlink(const std::string& path, Deadline deadline, std::uint32_t worker = 0);
   void rename(const std::string& from, const std::string& to, Deadline deadline, std::uint32_t worker = 0);
+
+  // Networking (main agent only): the NIC with hardware address `mac` gets
+  // `addresses` ("a.b.c.d/len", replacing its IPv4 ones) and goes up or
+  // down; the agent's block of /etc/hosts becomes `entries` (address, name).
+  void configure_nic(const std::array<std::uint8_t, 6>& mac, const std::vector<std::string>& addresses, bool up,
+                     Deadline deadline);
+  void set_hosts(const std::vector<std::pair<std::string, std::string>>& entries, Deadline deadline);
 
   // File handles (the handle is the agent's descriptor number).
   std::uint64_t open_file(const std::string& path, std::uint32_t mode_bits, std::uint32_t perm, Deadline deadline,

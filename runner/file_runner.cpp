@@ -1,5 +1,7 @@
 #include "file_runner.h"
 
+#include "bridge_binding.h"
+
 #include "command_result_binding.h"
 #include "deadline_hook.h"
 #include "framework_binding.h"
@@ -64,6 +66,7 @@ class FileRun {
     return run_protected(L(), [&](lua_State* S) {
       open_safe_stdlib(S);
       register_vm_type(S);
+      register_bridge_types(S);
       register_file_type(S);
       register_stream_type(S);
       register_process_type(S);

@@ -1,5 +1,6 @@
 #include "lab.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace provium::runner {
@@ -41,6 +42,41 @@ std::shared_ptr<Vm> Lab::create_vm(const std::string& name, const std::string& p
   return vm;
 }
 
+std::shared_ptr<Bridge> Lab::find_bridge(const std::string& name) const {
+  for (const Scope* scope : {test_scope_ ? &*test_scope_ : nullptr, &file_scope_}) {
+    if (scope == nullptr) continue;
+    for (const auto& bridge : scope->bridges) {
+      if (bridge->name() == name) return bridge;
+    }
+  }
+  return nullptr;
+}
+
+std::shared_ptr<Bridge> Lab::bridge(const std::string& name) {
+  if (auto found = find_bridge(name)) return found;
+  std::unique_ptr<BridgeBackend> backend;
+  try {
+    backend = link_.create_bridge(name);
+  } catch (const std::exception& error) {
+    throw std::runtime_error("provium:bridge: cannot create `" + name + "`: " + error.what());
+  }
+  auto bridge = std::make_shared<Bridge>(name, std::move(backend));
+  (test_scope_ ? *test_scope_ : file_scope_).bridges.push_back(bridge);
+  return bridge;
+}
+
+std::vector<std::shared_ptr<Bridge>> Lab::bridges_of(const std::string& vm) const {
+  std::vector<std::shared_ptr<Bridge>> found;
+  for (const Scope* scope : {test_scope_ ? &*test_scope_ : nullptr, &file_scope_}) {
+    if (scope == nullptr) continue;
+    for (const auto& bridge : scope->bridges) {
+      if (!bridge->closed() && bridge->is_member(vm)) found.push_back(bridge);
+    }
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a->name() < b->name(); });
+  return found;
+}
+
 void Lab::adopt(Closer close) {
   Scope& scope = test_scope_ ? *test_scope_ : file_scope_;
   scope.resources.push_back(std::move(close));
@@ -56,6 +92,11 @@ std::vector<std::string> Lab::close_scope(Scope& scope) {
   for (auto it = resources.rbegin(); it != resources.rend(); ++it) {
     if (auto error = (*it)()) errors.push_back(*error);
   }
+  // Bridges next: they detach their members while those still run.
+  for (auto it = scope.bridges.rbegin(); it != scope.bridges.rend(); ++it) {
+    if (auto error = (*it)->close()) errors.push_back(*error);
+  }
+  scope.bridges.clear();
   for (auto it = scope.vms.rbegin(); it != scope.vms.rend(); ++it) {
     if (auto error = (*it)->close()) errors.push_back(*error);
   }

@@ -6,6 +6,7 @@
 // closed when it ends, newest first, before its VMs shut down.
 #pragma once
 
+#include "bridge.h"
 #include "supervisor_link.h"
 #include "test_clock.h"
 #include "vm.h"
@@ -31,6 +32,13 @@ class Lab {
   // Test scope first, then file scope; null when absent.
   std::shared_ptr<Vm> find_vm(const std::string& name) const;
 
+  // The bridge `name` (test scope, then file scope), declared in the current
+  // scope when absent. Throws std::runtime_error when the supervisor refuses.
+  std::shared_ptr<Bridge> bridge(const std::string& name);
+  std::shared_ptr<Bridge> find_bridge(const std::string& name) const;
+  // Every open bridge `vm` is attached to, sorted by bridge name.
+  std::vector<std::shared_ptr<Bridge>> bridges_of(const std::string& vm) const;
+
   // Closes a resource when the current scope ends; `close` must not throw
   // and returns its error text, if any.
   using Closer = std::function<std::optional<std::string>()>;
@@ -41,6 +49,7 @@ class Lab {
   std::vector<std::string> leave_test_scope();
   // Shuts down every VM in every scope (file end, per-test timeout).
   std::vector<std::string> close_all();
+  TestClock& clock() { return clock_; }
   bool in_test_scope() const { return test_scope_.has_value(); }
 
   // File-wide settings from `provium.timeout`.
@@ -50,6 +59,7 @@ class Lab {
  private:
   struct Scope {
     std::vector<std::shared_ptr<Vm>> vms;
+    std::vector<std::shared_ptr<Bridge>> bridges;
     std::vector<Closer> resources;
   };
   static std::shared_ptr<Vm> find_in(const Scope& scope, const std::string& name);

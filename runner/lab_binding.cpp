@@ -1,5 +1,7 @@
 #include "lab_binding.h"
 
+#include "bridge_binding.h"
+
 #include "lua_guard.h"
 #include "lua_values.h"
 #include "vm_binding.h"
@@ -21,12 +23,12 @@ constexpr int kResetSlot = 2;
 
 // Documented Lab methods this runner does not have yet: calling one says so
 // instead of "attempt to call a nil value".
-constexpr std::array<std::string_view, 14> kNotYetSupported = {
-    "bridge", "lab", "vm_fixture", "lab_fixture", "claim", "boot", "shutdown",
+constexpr std::array<std::string_view, 13> kNotYetSupported = {
+    "lab", "vm_fixture", "lab_fixture", "claim", "boot", "shutdown",
     "snapshot", "restore", "barrier", "include", "remove", "vm_names", "bridge_names"};
 
 bool is_reserved(std::string_view name) {
-  return name == "vm" || name == "pack" || name == "unpack" || name == "timeout" ||
+  return name == "vm" || name == "bridge" || name == "pack" || name == "unpack" || name == "timeout" ||
          name == "reset_between_tests" ||
          std::find(kNotYetSupported.begin(), kNotYetSupported.end(), name) != kNotYetSupported.end();
 }
@@ -91,10 +93,15 @@ int lab_index(lua_State* L) {
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL) return 1;
   lua_pop(L, 1);
-  auto vm = lab_of(L).find_vm(key);
-  if (!vm) return 0;
-  push_vm(L, std::move(vm));
-  return 1;
+  if (auto vm = lab_of(L).find_vm(key)) {
+    push_vm(L, std::move(vm));
+    return 1;
+  }
+  if (auto bridge = lab_of(L).find_bridge(key)) {
+    push_bridge(L, std::move(bridge));
+    return 1;
+  }
+  return 0;
 }
 
 int lab_newindex(lua_State* L) {
@@ -133,6 +140,8 @@ void push_reserved_members(lua_State* L, Lab& lab) {
   lua_pushlightuserdata(L, &lab);
   lua_pushcclosure(L, lua_entry<lab_vm>, 1);
   lua_setfield(L, -2, "vm");
+  lua_pushcfunction(L, lua_entry<lab_bridge>);
+  lua_setfield(L, -2, "bridge");
   lua_getglobal(L, LUA_STRLIBNAME);
   for (const char* name : {"pack", "unpack"}) {
     lua_getfield(L, -1, name);

@@ -1,6 +1,7 @@
 #include "rpc_session.h"
 
 #include "rpc_convert.h"
+#include "rpc_bridge_backend.h"
 #include "rpc_vm_backend.h"
 #include "rpc_wait.h"
 
@@ -46,6 +47,13 @@ std::unique_ptr<VmBackend> RpcSession::create_vm(const std::string& name, const 
   vm_spec_to_wire(spec, request.initOptions());
   auto response = wait_rpc(request.send(), wait_scope_);
   return std::make_unique<RpcVmBackend>(response.getVm(), wait_scope_, timer_);
+}
+
+std::unique_ptr<BridgeBackend> RpcSession::create_bridge(const std::string& name) {
+  auto request = session_.createBridgeRequest();
+  request.setName(name);
+  auto response = wait_rpc(request.send(), wait_scope_);
+  return std::make_unique<RpcBridgeBackend>(response.getBridge(), wait_scope_);
 }
 
 void RpcSession::test_started(const std::string& name) {

@@ -28,6 +28,7 @@ class RpcSession final : public SupervisorLink {
   ModuleSource load_module(const std::string& name) override;
   std::unique_ptr<VmBackend> create_vm(const std::string& name, const std::string& profile,
                                        const VmSpec& spec) override;
+  std::unique_ptr<BridgeBackend> create_bridge(const std::string& name) override;
   void test_started(const std::string& name) override;
   void test_finished(const TestOutcome& outcome) override;
 

@@ -31,6 +31,9 @@ class RpcVmBackend final : public VmBackend {
   void power_button(Deadline deadline) override;
   HostFileOpened open_host_file(const std::string& host_path, const std::string& relative_to) override;
 
+  // For Bridge.attach, which names VMs by capability.
+  wire::runner::Vm::Client client() { return vm_; }
+
  private:
   wire::runner::Vm::Client vm_;
   kj::WaitScope& wait_scope_;

@@ -9,7 +9,13 @@
 
 #include <kj/io.h>
 
+#include <array>
 #include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -65,6 +71,63 @@ class VmBackend {
   }
 };
 
+// --- Test networks (docs/networking.md) ---
+
+// What a test asked of a link; unset fields leave it alone.
+struct LinkImpairmentsSpec {
+  std::optional<double> latency_ms;
+  std::optional<double> loss_pct;  // 0..100
+  std::optional<std::uint64_t> bandwidth_bps;
+  bool operator==(const LinkImpairmentsSpec&) const = default;
+};
+
+// A bridge's whole policy, by VM name; sent whole on every change.
+struct BridgePolicySpec {
+  std::set<std::pair<std::string, std::string>> blocked;  // (from, to)
+  std::set<std::string> isolated;
+  LinkImpairmentsSpec whole;
+  std::map<std::pair<std::string, std::string>, LinkImpairmentsSpec> pairs;
+  bool operator==(const BridgePolicySpec&) const = default;
+};
+
+struct NicAddressing {
+  std::string vm;
+  std::array<std::uint8_t, 6> mac{};
+  std::string address;  // "10.1.0.2/24"; empty when the NIC left the bridge
+  std::uint32_t slot = 0;
+};
+
+struct VmHostEntries {
+  std::string vm;
+  std::vector<std::pair<std::string, std::string>> entries;  // (address, name)
+};
+
+// What the guests must be told after an attach or detach.
+struct BridgeMembership {
+  std::vector<NicAddressing> nics;
+  std::vector<VmHostEntries> hosts;
+};
+
+struct NicCountersValue {
+  std::uint64_t rx_bytes = 0, tx_bytes = 0, rx_packets = 0, tx_packets = 0, errors = 0;
+};
+
+// One bridge as the supervisor holds it. Methods throw std::runtime_error
+// with the supervisor's reason.
+class BridgeBackend {
+ public:
+  virtual ~BridgeBackend() = default;
+  virtual BridgeMembership attach(const std::vector<VmBackend*>& vms) = 0;
+  virtual BridgeMembership detach(const std::vector<std::string>& vms) = 0;
+  virtual void set_policy(const BridgePolicySpec& policy) = 0;
+  virtual NicCountersValue counters(const std::string& vm) = 0;
+  virtual void set_link(const std::string& vm, bool up) = 0;
+  // A pcap stream of the whole bridge (empty `vm`) or one VM's NIC.
+  virtual kj::AutoCloseFd capture(const std::string& vm) = 0;
+  virtual std::pair<std::string, std::string> enable_uplink() = 0;  // (gateway, host address)
+  virtual void disable_uplink() = 0;
+};
+
 struct ModuleSource {
   std::string chunk_name;
   std::string source;
@@ -76,6 +139,10 @@ class SupervisorLink {
   virtual ModuleSource load_module(const std::string& name) = 0;
   virtual std::unique_ptr<VmBackend> create_vm(const std::string& name, const std::string& profile,
                                                const VmSpec& spec) = 0;
+  virtual std::unique_ptr<BridgeBackend> create_bridge(const std::string& name) {
+    (void)name;
+    throw std::runtime_error("bridges: not provided by this supervisor link");
+  }
   virtual void test_started(const std::string& name) = 0;
   virtual void test_finished(const TestOutcome& outcome) = 0;
 };

@@ -194,6 +194,16 @@ void Vm::unlink(const std::string& path) {
   agent_call("unlink " + quoted(path), [&](AgentClient& agent, Deadline deadline) { agent.unlink(path, deadline); });
 }
 
+void Vm::configure_nic(const std::array<std::uint8_t, 6>& mac, const std::vector<std::string>& addresses, bool up) {
+  agent_call("configure its NIC", [&](AgentClient& agent, Deadline deadline) {
+    agent.configure_nic(mac, addresses, up, deadline);
+  });
+}
+
+void Vm::set_hosts(const std::vector<std::pair<std::string, std::string>>& entries) {
+  agent_call("set its host names", [&](AgentClient& agent, Deadline deadline) { agent.set_hosts(entries, deadline); });
+}
+
 void Vm::rename(const std::string& from, const std::string& to) {
   agent_call("rename " + quoted(from) + " to " + quoted(to),
              [&](AgentClient& agent, Deadline deadline) { agent.rename(from, to, deadline); });

@@ -9,6 +9,7 @@
 #include "test_clock.h"
 #include "vm_spec.h"
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -45,6 +46,13 @@ class Vm {
   void mkdir(const std::string& path, bool parents, std::uint32_t perm);
   void unlink(const std::string& path);
   void rename(const std::string& from, const std::string& to);
+
+  // Networking, applied by the agent (bridge.cpp calls these after the
+  // supervisor attached or detached a NIC).
+  void configure_nic(const std::array<std::uint8_t, 6>& mac, const std::vector<std::string>& addresses, bool up);
+  void set_hosts(const std::vector<std::pair<std::string, std::string>>& entries);
+  // The supervisor's handle, for bridge:attach.
+  VmBackend& backend() { return *backend_; }
 
   // File handles; `what` names the file in errors ("file `/p`: read").
   // `worker` 0 is the main agent; handles are numbered per worker.

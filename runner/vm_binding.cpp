@@ -1,5 +1,7 @@
 #include "vm_binding.h"
 
+#include "bridge_binding.h"
+
 #include "batch_binding.h"
 #include "clock_binding.h"
 #include "command_result_binding.h"
@@ -346,6 +348,7 @@ constexpr luaL_Reg kMethods[] = {
     {"name", lua_entry<vm_name>},
     {"profile", lua_entry<vm_profile>},
     {"cid", lua_entry<vm_cid>},
+    {"nic", lua_entry<vm_nic>},  // bridge_binding.cpp
     // Processes, workers, batches (process_binding.cpp, worker_binding.cpp, batch_binding.cpp).
     {"run_async", lua_entry<vm_run_async>},
     {"spawn_worker", lua_entry<vm_spawn_worker>},

@@ -18,6 +18,7 @@ constexpr const char* kFooter = R"(Exit codes:
 struct RawFlags {
   std::string timeout = "300";
   std::string vmm = "qemu";
+  std::string net = "auto";
   std::string accel = "auto";
   std::vector<std::string> tag_meta;
   std::vector<std::string> no_tag_meta;
@@ -83,6 +84,10 @@ void define_run_flags(CLI::App& app, RunOptions& options, RawFlags& raw) {
   app.add_option("--vmm", raw.vmm,
                  "VM backend: qemu, or local (no kernel: provium-agent runs sandboxed on this host)")
       ->check(CLI::IsMember({"qemu", "local"}));
+  app.add_option("--net", raw.net,
+                 "Test network datapath: user (a switch in provium, no privileges), kernel (bridges and TAPs, "
+                 "needs CAP_NET_ADMIN), or auto (default)")
+      ->check(CLI::IsMember({"auto", "user", "kernel"}));
   app.add_flag("--no-preflight", raw.no_preflight, "Skip the startup environment checks");
   app.add_option("--accel", raw.accel, "QEMU accelerator: auto, kvm or tcg (default auto)")
       ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
@@ -110,6 +115,7 @@ CliDecision finish_run_options(CLI::App& app, RunOptions options, const RawFlags
   options.preflight = !raw.no_preflight;
   options.accel = parse_accel(raw.accel);
   options.vmm = raw.vmm == "local" ? Vmm::local : Vmm::qemu;
+  options.net = parse_net_datapath(raw.net).value_or(NetDatapath::automatic);
   CliDecision decision;
   decision.command = CliCommand::run_tests;
   decision.options = std::move(options);

@@ -40,7 +40,11 @@ HostFileRoots host_file_roots_for(const std::vector<std::filesystem::path>& modu
 }  // namespace
 
 FileRun::FileRun(kj::AsyncIoContext& io, const VmServices& services, const FileRunSettings& settings, TestFile file)
-    : io_(io), services_(services), settings_(settings), file_(std::move(file)) {
+    : io_(io),
+      services_(services),
+      settings_(settings),
+      file_(std::move(file)),
+      network_([datapath = services.net_datapath]() { return make_file_network(datapath); }) {
   job_.display_path = file_.display;
   job_.selection = settings_.selection;
   job_.test_hooks = settings_.test_hooks;
@@ -75,7 +79,8 @@ kj::Promise<FileResult> FileRun::run() {
 
   auto finish = kj::newPromiseAndFulfiller<void>();
   finish_called_ = kj::mv(finish.fulfiller);
-  auto session = kj::heap<SessionServer>(job_, progress_, fleet_, services_, [this]() { finish_called_->fulfill(); });
+  auto session = kj::heap<SessionServer>(job_, progress_, fleet_, network_, vm_servers_, services_,
+                                         [this]() { finish_called_->fulfill(); });
   rpc_stream_ = io_.lowLevelProvider->wrapUnixSocketFd(kj::mv(spawned.rpc));
   rpc_server_ = kj::heap<capnp::TwoPartyServer>(kj::mv(session));
   // capnp 0.9 only *sends* fds (the agent channel) when this limit is non-zero.
@@ -138,6 +143,7 @@ void FileRun::tear_down() {
   rpc_server_ = nullptr;
   rpc_stream_ = nullptr;
   fleet_.destroy_all();
+  network_.close();
   if (runner_ && runner_->running()) runner_->kill_and_wait();
 }
 

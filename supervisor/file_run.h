@@ -63,6 +63,9 @@ class FileRun {
   FileProgress progress_;
   std::chrono::steady_clock::time_point started_;
   TailBuffer log_{64 * 1024};
+  // Before the fleet: released VMs leave the network, which must still be there.
+  TestNetwork network_;
+  VmCapabilitySet vm_servers_;
   VmFleet fleet_;
   // Declared after what they use, so they are destroyed first.
   std::optional<Subprocess> runner_;

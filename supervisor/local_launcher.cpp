@@ -20,7 +20,8 @@ void check_local_request(const VmRequest& request) {
   }
 }
 
-LaunchedVm LocalVmLauncher::launch_vm(const std::string& name, const Profile& profile, const VmRequest& request) {
+LaunchedVm LocalVmLauncher::launch_vm(const std::string& name, const Profile& profile, const VmRequest& request,
+                                      GuestNics) {
   check_local_request(request);
   const std::uint64_t memory = request.memory_bytes ? request.memory_bytes : profile.memory_bytes;
   try {

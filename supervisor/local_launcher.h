@@ -22,7 +22,9 @@ class LocalVmLauncher final : public VmBackend {
  public:
   LocalVmLauncher(kj::AsyncIoContext& io, LocalHostSettings settings) : io_(io), settings_(std::move(settings)) {}
 
-  LaunchedVm launch_vm(const std::string& name, const Profile& profile, const VmRequest& request) override;
+  LaunchedVm launch_vm(const std::string& name, const Profile& profile, const VmRequest& request,
+                       GuestNics nics) override;
+  bool has_nic_slots() const override { return false; }
   std::string accel_name() const override { return "local"; }
 
  private:

@@ -44,6 +44,14 @@ std::vector<std::string> build_qemu_argv(const QemuInvocation& in) {
     argv.insert(argv.end(), {"-device", fmt::format("vhost-vsock-device,guest-cid={},vhostfd={}", in.vsock->guest_cid,
                                                     in.vsock->vhost_fd)});
   }
+  for (std::size_t i = 0; i < in.nics.size(); ++i) {
+    const NicSlotArgs& nic = in.nics[i];
+    argv.insert(argv.end(),
+                {"-netdev",
+                 nic.kind == NicSlotArgs::Kind::tap ? fmt::format("tap,id=nic{},fd={}", i, nic.fd)
+                                                    : fmt::format("dgram,id=nic{},local.type=fd,local.str={}", i, nic.fd),
+                 "-device", fmt::format("virtio-net-device,netdev=nic{},mac={}", i, nic.mac)});
+  }
   if (in.rtc_base) argv.insert(argv.end(), {"-rtc", fmt::format("base={}", *in.rtc_base)});
   return argv;
 }

@@ -17,6 +17,14 @@ struct VsockDevice {
   int vhost_fd = -1;  // /dev/vhost-vsock, opened by us
 };
 
+// One guest NIC slot: a virtio-net device on an inherited netdev fd.
+struct NicSlotArgs {
+  enum class Kind { dgram_socket, tap };
+  Kind kind = Kind::dgram_socket;
+  int fd = -1;      // the fd number inside QEMU
+  std::string mac;  // "52:54:00:00:01:00"
+};
+
 struct QemuInvocation {
   std::string binary;  // absolute path of qemu-system-x86_64
   Accel accel = Accel::tcg;
@@ -33,6 +41,8 @@ struct QemuInvocation {
   // The read end of a pipe the supervisor fills (a seeded virtio-rng); unset:
   // QEMU's built-in backend, fed from the host's getrandom().
   std::optional<int> rng_source_fd;
+  // Slot i becomes netdev `nic<i>` (docs/networking.md).
+  std::vector<NicSlotArgs> nics;
 };
 
 std::vector<std::string> build_qemu_argv(const QemuInvocation& invocation);

@@ -16,7 +16,7 @@ namespace provium {
 namespace {
 
 // Where each inherited fd lands in QEMU.
-enum ChildFd : int { kConsole = 3, kAgent = 4, kQmp = 5, kKernel = 6, kInitrd = 7, kVhostVsock = 8, kRngSource = 9 };
+enum ChildFd : int { kConsole = 3, kAgent = 4, kQmp = 5, kKernel = 6, kInitrd = 7, kVhostVsock = 8, kRngSource = 9, kFirstNic = 10 };
 
 struct FdPair {
   kj::AutoCloseFd ours;
@@ -75,6 +75,14 @@ SpawnedQemu spawn_qemu(QemuSpawnRequest request) {
   if (request.rng_source.get() >= 0) {
     invocation.rng_source_fd = int(kRngSource);
     spec.fds.push_back({kRngSource, request.rng_source.get()});
+  }
+  for (std::size_t i = 0; i < request.nics.size(); ++i) {
+    const int child_fd = kFirstNic + static_cast<int>(i);
+    const bool tap = request.nics[i].kind == net::GuestNicBackend::Kind::tap;
+    invocation.nics.push_back(NicSlotArgs{.kind = tap ? NicSlotArgs::Kind::tap : NicSlotArgs::Kind::dgram_socket,
+                                          .fd = child_fd,
+                                          .mac = request.nic_macs.at(i)});
+    spec.fds.push_back({child_fd, request.nics[i].fd.get()});
   }
   if (plan.initial_time_ns) invocation.rtc_base = rtc_base_from_ns(*plan.initial_time_ns);
   spec.argv = build_qemu_argv(invocation);

@@ -12,6 +12,7 @@
 #include "boot_plan.h"
 #include "guest_image.h"
 #include "qemu_privileges.h"
+#include "file_network.h"
 #include "subprocess.h"
 
 namespace provium {
@@ -24,6 +25,9 @@ struct QemuSpawnRequest {
   GuestImage image;
   std::optional<std::uint32_t> vsock_cid;  // set only where /dev/vhost-vsock exists
   kj::AutoCloseFd rng_source;              // a seeded virtio-rng's pipe (read end), or none
+  // The VM's NIC slots (empty: no network devices) and their MAC addresses.
+  std::vector<net::GuestNicBackend> nics;
+  std::vector<std::string> nic_macs;
 };
 
 struct SpawnedQemu {

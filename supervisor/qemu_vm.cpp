@@ -106,6 +106,10 @@ kj::Promise<void> QemuVm::pause() { return qmp_command("stop"); }
 
 kj::Promise<void> QemuVm::resume() { return qmp_command("cont"); }
 
+kj::Promise<void> QemuVm::set_link(std::size_t slot, bool up) {
+  return qmp_command("set_link", {{"name", fmt::format("nic{}", slot)}, {"up", up}});
+}
+
 void QemuVm::discard_agent_leftovers() {
   char buffer[16 * 1024];
   for (;;) {

@@ -46,6 +46,7 @@ class QemuVm final : public RunningVm {
   kj::Promise<void> resume() override;
   kj::Promise<void> reset() override;
   kj::Promise<void> power_button(kj::Duration grace) override;
+  kj::Promise<void> set_link(std::size_t slot, bool up) override;
 
  private:
   QemuVm(kj::AsyncIoContext& io, const std::string& name, SpawnedQemu spawned);

@@ -48,7 +48,11 @@ int run_tests(const RunOptions& options, std::ostream& out, std::ostream& err) {
   kj::UnixEventPort::captureSignal(SIGTERM);
   auto io = kj::setupAsyncIo();
   kj::Own<VmBackend> backend = make_backend(io, plan);
-  const VmServices services{plan.config, *backend, static_cast<unsigned>(::sysconf(_SC_NPROCESSORS_ONLN))};
+  const VmServices services{plan.config, *backend, static_cast<unsigned>(::sysconf(_SC_NPROCESSORS_ONLN)),
+                            options.net};
+  if (options.verbosity == Verbosity::verbose && !options.json) {
+    err << "provium: test networks: " << describe_net_choice(options.net) << "\n";
+  }
 
   RunSummary summary;
   const auto started = std::chrono::steady_clock::now();

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "accel_choice.h"
+#include "datapath_choice.h"
 #include "duration.h"
 #include "verbosity.h"
 
@@ -41,6 +42,7 @@ struct RunOptions {
   bool preflight = true;
   AccelChoice accel = AccelChoice::automatic;
   Vmm vmm = Vmm::qemu;
+  NetDatapath net = NetDatapath::automatic;  // --net
   bool test_hooks = false;              // hidden: Provium's own test suite
 };
 

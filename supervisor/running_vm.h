@@ -9,6 +9,7 @@
 #include <string>
 
 #include <kj/async.h>
+#include <kj/exception.h>
 #include <kj/io.h>
 #include <kj/time.h>
 
@@ -46,6 +47,12 @@ class RunningVm {
   // Presses the power button and resolves once the VM has exited; rejects if
   // it is still running after `grace` (it is then killed).
   virtual kj::Promise<void> power_button(kj::Duration grace) = 0;
+  // Plugs NIC slot `slot`'s cable in or out (QMP set_link), as the guest sees it.
+  virtual kj::Promise<void> set_link(std::size_t slot, bool up) {
+    (void)slot, (void)up;
+    return kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
+                         kj::heapString("this VM backend has no network devices"));
+  }
   // The guest's vsock CID, when it has vsock.
   virtual std::optional<std::uint32_t> vsock_cid() const { return std::nullopt; }
 };

@@ -94,10 +94,23 @@ kj::Promise<void> SessionServer::createVm(CreateVmContext context) {
   try {
     VmRequest request = read_vm_request(params.getOptions(), services_.host_cpus);
     auto slot = fleet_.add(name, profile, std::move(request));
-    context.getResults().setVm(kj::heap<VmServer>(kj::mv(slot), services_, job_.host_files));
+    slot->on_release = [network = &network_](VmSlot& released) { network->release(released); };
+    context.getResults().setVm(vm_servers_.add(kj::heap<VmServer>(kj::mv(slot), services_, job_.host_files, network_)));
   } catch (const std::exception& error) {
     throw_kj_error(fmt::format("createVm `{}`: {}", name, error.what()));
   }
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> SessionServer::createBridge(CreateBridgeContext context) {
+  require_greeted("createBridge");
+  const std::string name = text_of(context.getParams().getName()).substr(0, 256);
+  try {
+    network_.declare_bridge(name);
+  } catch (const std::exception& error) {
+    throw_kj_error(fmt::format("createBridge `{}`: {}", name.substr(0, 80), error.what()));
+  }
+  context.getResults().setBridge(kj::heap<BridgeServer>(name, network_, vm_servers_));
   return kj::READY_NOW;
 }
 

@@ -13,6 +13,8 @@
 #include "host_file_access.h"
 #include "run_options.h"
 #include "runner.capnp.h"
+#include "bridge_server.h"
+#include "test_network.h"
 #include "vm_fleet.h"
 #include "vm_services.h"
 
@@ -31,10 +33,12 @@ struct FileJobSpec {
 
 class SessionServer final : public wire::runner::Session::Server {
  public:
-  // `progress` and `fleet` belong to the FileRun and outlive the RPC connection.
-  SessionServer(const FileJobSpec& job, FileProgress& progress, VmFleet& fleet, const VmServices& services,
-                std::function<void()> on_finish)
-      : job_(job), progress_(progress), fleet_(fleet), services_(services), on_finish_(std::move(on_finish)) {}
+  // `progress`, `fleet`, `network` and `vm_servers` belong to the FileRun
+  // and outlive the RPC connection.
+  SessionServer(const FileJobSpec& job, FileProgress& progress, VmFleet& fleet, TestNetwork& network,
+                VmCapabilitySet& vm_servers, const VmServices& services, std::function<void()> on_finish)
+      : job_(job), progress_(progress), fleet_(fleet), network_(network), vm_servers_(vm_servers),
+        services_(services), on_finish_(std::move(on_finish)) {}
 
   kj::Promise<void> hello(HelloContext context) override;
   kj::Promise<void> loadModule(LoadModuleContext context) override;
@@ -42,6 +46,7 @@ class SessionServer final : public wire::runner::Session::Server {
   kj::Promise<void> testStarted(TestStartedContext context) override;
   kj::Promise<void> testFinished(TestFinishedContext context) override;
   kj::Promise<void> finish(FinishContext context) override;
+  kj::Promise<void> createBridge(CreateBridgeContext context) override;
 
  private:
   void require_greeted(const char* method) const;
@@ -49,6 +54,8 @@ class SessionServer final : public wire::runner::Session::Server {
   const FileJobSpec& job_;
   FileProgress& progress_;
   VmFleet& fleet_;
+  TestNetwork& network_;
+  VmCapabilitySet& vm_servers_;
   const VmServices& services_;
   std::function<void()> on_finish_;
 };

@@ -4,14 +4,23 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <kj/memory.h>
 
 #include "config.h"
+#include "file_network.h"
 #include "running_vm.h"
 #include "vm_request.h"
 
 namespace provium {
+
+// The network devices a VM boots with: one slot per backend, each with its
+// MAC address (docs/networking.md). Empty for a VM without NIC slots.
+struct GuestNics {
+  std::vector<net::GuestNicBackend> backends;
+  std::vector<std::string> macs;
+};
 
 struct LaunchedVm {
   kj::Own<RunningVm> vm;          // started, not yet ready (RunningVm::wait_ready)
@@ -24,8 +33,12 @@ class VmBackend {
 
   // Starts VM `name` from `profile` and the runner's checked options (creation
   // and boot options merged). Throws std::runtime_error or VmRequestError
-  // naming the VM and the option, file or step at fault.
-  virtual LaunchedVm launch_vm(const std::string& name, const Profile& profile, const VmRequest& request) = 0;
+  // naming the VM and the option, file or step at fault. `nics` go to the
+  // VM as its NIC slots (only a backend with network devices gets any).
+  virtual LaunchedVm launch_vm(const std::string& name, const Profile& profile, const VmRequest& request,
+                               GuestNics nics) = 0;
+  // Whether VMs of this backend have NIC slots (bridges need them).
+  virtual bool has_nic_slots() const = 0;
   // VmInfo.accel: "kvm", "tcg" or "local".
   virtual std::string accel_name() const = 0;
 };

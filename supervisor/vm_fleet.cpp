@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -11,6 +12,7 @@ void VmSlot::release() {
   KJ_IF_MAYBE(running, vm) { (*running)->kill(); }
   vm = nullptr;
   state = VmState::shut_down;
+  if (auto released = std::exchange(on_release, nullptr)) released(*this);
 }
 
 kj::Own<VmSlot> VmFleet::add(std::string name, std::string profile, VmRequest created_with) {
@@ -25,6 +27,7 @@ kj::Own<VmSlot> VmFleet::add(std::string name, std::string profile, VmRequest cr
   slot->name = std::move(name);
   slot->profile = std::move(profile);
   slot->created_with = std::move(created_with);
+  slot->index = ++created_;
   slots_.push_back(kj::addRef(*slot));
   return slot;
 }

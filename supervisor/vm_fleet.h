@@ -4,6 +4,7 @@
 // neither side can be left holding a dangling pointer.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,13 @@ struct VmSlot : public kj::Refcounted {
   // another is refused until it settles.
   bool transitioning = false;
   kj::Maybe<kj::Own<RunningVm>> vm;
+  // 1-based creation order in the file: the VM's host part in every bridge
+  // subnet and in its MAC addresses (docs/networking.md).
+  std::size_t index = 0;
+  // Booted by a backend without network devices (--vmm local).
+  bool without_nics = false;
+  // Called once when the VM goes (its NICs leave every bridge).
+  std::function<void(VmSlot&)> on_release;
 
   // Kills the VM (if any) now; the slot stops counting as live.
   void release();
@@ -47,6 +55,7 @@ class VmFleet {
 
  private:
   std::vector<kj::Own<VmSlot>> slots_;
+  std::size_t created_ = 0;
 };
 
 }  // namespace provium

@@ -42,7 +42,7 @@ std::uint32_t VmLauncher::next_vsock_cid() {
   return 3 + (static_cast<std::uint32_t>(::getpid()) * 256 + vsock_counter_++) % 0x7fff0000u;
 }
 
-kj::Own<QemuVm> VmLauncher::launch(const BootPlan& plan) {
+kj::Own<QemuVm> VmLauncher::launch(const BootPlan& plan, GuestNics nics) {
   try {
     if (!settings_.qemu_binary) throw std::runtime_error("qemu-system-x86_64 was not found on PATH");
     const fs::path initrd = plan.inject_agent ? overlays_.merged(plan.initrd, agent_overlay_for(plan)) : plan.initrd;
@@ -53,6 +53,8 @@ kj::Own<QemuVm> VmLauncher::launch(const BootPlan& plan) {
         .plan = &plan,
         .image = open_guest_image(plan.kernel, initrd, plan.files, settings_.privileges.switch_user),
     };
+    request.nics = std::move(nics.backends);
+    request.nic_macs = std::move(nics.macs);
     if (settings_.vsock_available) request.vsock_cid = next_vsock_cid();
     if (!plan.rng_seed) return kj::heap<QemuVm>(io_, plan.vm_name, kj::mv(request));
     int rng_pipe[2];
@@ -67,9 +69,10 @@ kj::Own<QemuVm> VmLauncher::launch(const BootPlan& plan) {
   }
 }
 
-LaunchedVm VmLauncher::launch_vm(const std::string& name, const Profile& profile, const VmRequest& request) {
+LaunchedVm VmLauncher::launch_vm(const std::string& name, const Profile& profile, const VmRequest& request,
+                                 GuestNics nics) {
   const BootPlan plan = make_boot_plan(name, profile, request);
-  return LaunchedVm{launch(plan), plan.memory_bytes};
+  return LaunchedVm{launch(plan, std::move(nics)), plan.memory_bytes};
 }
 
 }  // namespace provium

@@ -33,11 +33,13 @@ class VmLauncher final : public VmBackend {
 
   // Starts QEMU (not yet ready: see QemuVm::wait_ready). Throws
   // std::runtime_error naming the VM and the file or step at fault.
-  kj::Own<QemuVm> launch(const BootPlan& plan);
+  kj::Own<QemuVm> launch(const BootPlan& plan, GuestNics nics = {});
   Accel accel() const { return settings_.accel; }
 
   // VmBackend: make_boot_plan() from the profile and request, then launch().
-  LaunchedVm launch_vm(const std::string& name, const Profile& profile, const VmRequest& request) override;
+  LaunchedVm launch_vm(const std::string& name, const Profile& profile, const VmRequest& request,
+                       GuestNics nics) override;
+  bool has_nic_slots() const override { return true; }
   std::string accel_name() const override { return to_string(settings_.accel); }
 
  private:

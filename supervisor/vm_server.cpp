@@ -37,8 +37,11 @@ kj::Promise<void> VmServer::boot(BootContext context) {
   RunningVm* vm = nullptr;  // owned by the slot; only used before we return
   try {
     const VmRequest boot_request = read_vm_request(context.getParams().getOptions(), services_.host_cpus);
-    LaunchedVm launched =
-        services_.launcher.launch_vm(slot.name, *profile, merge_vm_requests(slot.created_with, boot_request));
+    GuestNics nics;
+    slot.without_nics = !services_.launcher.has_nic_slots();
+    if (!slot.without_nics) nics = network_.provision(slot);
+    LaunchedVm launched = services_.launcher.launch_vm(
+        slot.name, *profile, merge_vm_requests(slot.created_with, boot_request), std::move(nics));
     vm = launched.vm.get();
     slot.vm = kj::mv(launched.vm);
     slot.state = VmState::booting;

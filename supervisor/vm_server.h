@@ -10,6 +10,7 @@
 
 #include "host_file_access.h"
 #include "runner.capnp.h"
+#include "test_network.h"
 #include "vm_fleet.h"
 #include "vm_services.h"
 
@@ -29,13 +30,14 @@ class FdCapabilityServer final : public Interface::Server {
 using AgentChannelServer = FdCapabilityServer<wire::runner::AgentChannel>;
 using ConsoleChannelServer = FdCapabilityServer<wire::runner::ConsoleChannel>;
 using HostFileServer = FdCapabilityServer<wire::runner::HostFile>;
+using CaptureChannelServer = FdCapabilityServer<wire::runner::CaptureChannel>;
 
 class VmServer final : public wire::runner::Vm::Server {
  public:
   static constexpr std::uint32_t kMaxConsoleTail = 256 * 1024;
 
-  VmServer(kj::Own<VmSlot> slot, const VmServices& services, const HostFileRoots& host_files)
-      : slot_(kj::mv(slot)), services_(services), host_files_(host_files) {}
+  VmServer(kj::Own<VmSlot> slot, const VmServices& services, const HostFileRoots& host_files, TestNetwork& network)
+      : slot_(kj::mv(slot)), services_(services), host_files_(host_files), network_(network) {}
   // The runner dropped its last reference: nothing can use the VM any more.
   ~VmServer() noexcept(false) { slot_->release(); }
 
@@ -50,6 +52,9 @@ class VmServer final : public wire::runner::Vm::Server {
   kj::Promise<void> powerButton(PowerButtonContext context) override;
   kj::Promise<void> openHostFile(OpenHostFileContext context) override;
 
+  // For a Bridge that got this VM back as a capability.
+  VmSlot& slot() { return *slot_; }
+
  private:
   // The running VM, if the slot is in `wanted` and no other verb is under
   // way; throws naming the verb and the state otherwise.
@@ -62,6 +67,7 @@ class VmServer final : public wire::runner::Vm::Server {
   kj::Own<VmSlot> slot_;
   const VmServices& services_;
   const HostFileRoots& host_files_;
+  TestNetwork& network_;
 };
 
 }  // namespace provium

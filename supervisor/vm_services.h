@@ -2,6 +2,7 @@
 #pragma once
 
 #include "config.h"
+#include "datapath_choice.h"
 #include "vm_backend.h"
 
 namespace provium {
@@ -10,6 +11,7 @@ struct VmServices {
   const Config& config;
   VmBackend& launcher;  // QEMU, or the local backend with --vmm local
   unsigned host_cpus = 1;
+  NetDatapath net_datapath = NetDatapath::automatic;  // --net
 };
 
 }  // namespace provium

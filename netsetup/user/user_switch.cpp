@@ -83,17 +83,32 @@ NewPort UserSwitch::add_port() {
   return NewPort{.id = id, .guest_end = std::move(guest_end)};
 }
 
-void UserSwitch::remove_port(PortId port) {
+PortId UserSwitch::adopt_port(OwnedFd switch_end) {
+  std::uint8_t stale[2048];
+  while (::recv(switch_end.get(), stale, sizeof stale, MSG_DONTWAIT) >= 0) {
+  }
+  std::lock_guard lock(mutex_);
+  const PortId id = next_port_++;
+  watch(epoll_.get(), switch_end.get(), id);
+  ports_.emplace(id, Port{.switch_end = std::move(switch_end)});
+  return id;
+}
+
+void UserSwitch::remove_port(PortId port) { release_port(port); }
+
+OwnedFd UserSwitch::release_port(PortId port) {
   std::lock_guard lock(mutex_);
   const auto found = ports_.find(port);
-  if (found == ports_.end()) return;
+  if (found == ports_.end()) return OwnedFd();
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, found->second.switch_end.get(), nullptr);
+  OwnedFd switch_end = std::move(found->second.switch_end);
   ports_.erase(found);
   policy_.forget(port);
   std::erase_if(learned_, [port](const auto& entry) { return entry.second == port; });
   std::erase_if(link_free_at_, [port](const auto& entry) { return entry.first.first == port || entry.first.second == port; });
   std::erase_if(taps_, [port](const auto& entry) { return entry.second.port == port; });
   // Queued deliveries to it are skipped when they fall due.
+  return switch_end;
 }
 
 void UserSwitch::set_link(PortId port, bool up) {

@@ -58,6 +58,12 @@ class UserSwitch {
 
   NewPort add_port();
   void remove_port(PortId port);
+  // Takes over the switch end of a socketpair made elsewhere (a guest NIC
+  // slot whose other end QEMU already holds); frames queued on it before
+  // are discarded. release_port() hands it back, so a slot can move between
+  // switches while QEMU keeps its fd.
+  PortId adopt_port(OwnedFd switch_end);
+  OwnedFd release_port(PortId port);
   // A port whose link is down neither sends nor receives (the cable is out).
   void set_link(PortId port, bool up);
   PortCounters counters(PortId port) const;

@@ -89,7 +89,7 @@ test("unknown assignment", function(t) provium.foo = 1 end)
 test("refused profile", function(t) provium:vm("a", "nope") end)
 test("dot instead of colon", function(t) provium.vm("a", "peios") end)
 test("reserved name", function(t) provium:vm("pack", "peios") end)
-test("not yet", function(t) provium:bridge("lan") end)
+test("not yet", function(t) provium:barrier("b") end)
 test("bad option", function(t) provium:vm("a", "peios", {memroy = 1}) end)
 test("bad memory", function(t) provium:vm("a", "peios", {memory = "lots"}) end)
 )lua", supervisor);
@@ -103,7 +103,7 @@ test("bad memory", function(t) provium:vm("a", "peios", {memory = "lots"}) end)
             std::string::npos);
   EXPECT_NE(outcome_named(file, "dot instead of colon").message.find("with `:`"), std::string::npos);
   EXPECT_NE(outcome_named(file, "reserved name").message.find("`pack` is a reserved name"), std::string::npos);
-  EXPECT_NE(outcome_named(file, "not yet").message.find("provium:bridge is not supported yet"), std::string::npos);
+  EXPECT_NE(outcome_named(file, "not yet").message.find("provium:barrier is not supported yet"), std::string::npos);
   EXPECT_NE(outcome_named(file, "bad option").message.find("unknown option `memroy`"), std::string::npos);
   EXPECT_NE(outcome_named(file, "bad memory").message.find("bad size `lots`"), std::string::npos);
 }

@@ -61,12 +61,44 @@ class Session : public ::testing::Test {
   VmServices services_{config_, launcher_, 2};
   FileJobSpec job_;
   FileProgress progress_;
+  TestNetwork network_{[] { return make_file_network(NetDatapath::user); }};
+  VmCapabilitySet vm_servers_;
   VmFleet fleet_;
   int finish_calls_ = 0;
   std::vector<wire::Vm::Client> vms_;
-  wire::Session::Client client_ =
-      kj::heap<SessionServer>(job_, progress_, fleet_, services_, [this]() { ++finish_calls_; });
+  wire::Session::Client client_ = kj::heap<SessionServer>(job_, progress_, fleet_, network_, vm_servers_, services_,
+                                                          [this]() { ++finish_calls_; });
 };
+
+// A second file's session: its VMs must be useless to the first one's bridges.
+TEST_F(Session, BridgesRefuseAnotherSessionsVms) {
+  hello();
+  FileProgress other_progress;
+  TestNetwork other_network{[] { return make_file_network(NetDatapath::user); }};
+  VmCapabilitySet other_servers;
+  VmFleet other_fleet;
+  wire::Session::Client other = kj::heap<SessionServer>(job_, other_progress, other_fleet, other_network,
+                                                        other_servers, services_, [] {});
+  auto hi = other.helloRequest();
+  hi.setRunnerVersion(wire::PROTOCOL_VERSION);
+  hi.send().wait(io_.waitScope);
+  auto create = other.createVmRequest();
+  create.setName("foreign");
+  create.setProfile("fast");
+  wire::Vm::Client foreign = create.send().wait(io_.waitScope).getVm();
+
+  auto bridge_request = client_.createBridgeRequest();
+  bridge_request.setName("lan");
+  wire::Bridge::Client bridge = bridge_request.send().wait(io_.waitScope).getBridge();
+  auto attach = bridge.attachRequest();
+  attach.initVms(1).set(0, foreign);
+  EXPECT_EQ(error_of(attach.send().ignoreResult()),
+            "bridge `lan`: attach: a VM capability that is not one of this file's VMs");
+
+  auto bad = client_.createBridgeRequest();
+  bad.setName("no spaces");
+  EXPECT_NE(error_of(bad.send().ignoreResult()).find("bad bridge name"), std::string::npos);
+}
 
 TEST_F(Session, EverythingNeedsHelloFirst) {
   auto started = client_.testStartedRequest();
