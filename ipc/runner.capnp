@@ -8,7 +8,7 @@ using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("provium::wire::runner");
 
 # Bump on any change in this file (see tests/unit/protocol_pin_test.cpp).
-const protocolVersion :UInt32 = 3;
+const protocolVersion :UInt32 = 4;
 
 interface Session {
   # First call on every connection. The supervisor refuses a runner whose
@@ -32,7 +32,8 @@ interface Session {
 
   # --- Test networks (docs/networking.md) ---
   # Declare a bridge; the same name gives the same bridge.
-  createBridge @6 (name :Text) -> (bridge :Bridge);
+  # `datapath` is the run's choice for this file's networks: "user" or "kernel".
+  createBridge @6 (name :Text) -> (bridge :Bridge, datapath :Text);
 }
 
 # --- Test networks ---------------------------------------------------------

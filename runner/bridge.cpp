@@ -165,17 +165,19 @@ BridgePolicySpec Bridge::wired_policy() const {
 void Bridge::apply(const char* method) {
   require_open(method);
   const BridgePolicySpec policy = wired_policy();
-  if (sent_ && *sent_ == policy) return;
-  if (!sent_ && policy == BridgePolicySpec{}) {
+  if ((sent_ && *sent_ == policy) || (!sent_ && policy == BridgePolicySpec{})) {
     sent_ = policy;
+    accepted_ = wanted_;
     return;
   }
   try {
     backend_->set_policy(policy);
   } catch (const std::exception& error) {
+    wanted_ = accepted_;  // refused: what was in force stays, and the accessors say so
     throw std::runtime_error(std::string("bridge:") + method + ": " + error.what());
   }
   sent_ = policy;
+  accepted_ = wanted_;
 }
 
 void Bridge::reset() {

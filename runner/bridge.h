@@ -26,6 +26,7 @@ class Bridge {
       : name_(std::move(name)), backend_(std::move(backend)) {}
 
   const std::string& name() const { return name_; }
+  std::string datapath() const { return backend_->datapath(); }
 
   // Every error starts "bridge:<method>: ".
   void attach(const std::vector<BridgeMemberRef>& members);
@@ -73,6 +74,7 @@ class Bridge {
   std::unique_ptr<BridgeBackend> backend_;
   std::vector<Member> members_;
   BridgePolicySpec wanted_;
+  BridgePolicySpec accepted_;  // wanted_ as of the last policy the supervisor took
   std::optional<BridgePolicySpec> sent_;
   std::vector<std::string> routes_;
   bool closed_ = false;

@@ -127,6 +127,11 @@ int bridge_name(lua_State* L) {
   return 1;
 }
 
+int bridge_datapath(lua_State* L) {
+  lua_pushstring(L, self_bridge(L, "datapath").datapath().c_str());
+  return 1;
+}
+
 // partition(a, b) / partition({from=, to=}) and the unpartition twins.
 int set_partition(lua_State* L, const char* method, bool on) {
   Bridge& bridge = self_bridge(L, method);
@@ -462,6 +467,7 @@ constexpr luaL_Reg kBridgeMethods[] = {
     {"detach", lua_entry<bridge_detach>},
     {"members", lua_entry<bridge_members>},
     {"name", lua_entry<bridge_name>},
+    {"datapath", lua_entry<bridge_datapath>},
     {"partition", lua_entry<bridge_partition>},
     {"unpartition", lua_entry<bridge_unpartition>},
     {"partition_all", lua_entry<bridge_partition_all>},

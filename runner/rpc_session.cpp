@@ -53,7 +53,7 @@ std::unique_ptr<BridgeBackend> RpcSession::create_bridge(const std::string& name
   auto request = session_.createBridgeRequest();
   request.setName(name);
   auto response = wait_rpc(request.send(), wait_scope_);
-  return std::make_unique<RpcBridgeBackend>(response.getBridge(), wait_scope_);
+  return std::make_unique<RpcBridgeBackend>(response.getBridge(), response.getDatapath().cStr(), wait_scope_);
 }
 
 void RpcSession::test_started(const std::string& name) {

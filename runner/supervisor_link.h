@@ -126,6 +126,8 @@ class BridgeBackend {
   virtual kj::AutoCloseFd capture(const std::string& vm) = 0;
   virtual std::pair<std::string, std::string> enable_uplink() = 0;  // (gateway, host address)
   virtual void disable_uplink() = 0;
+  // "user" or "kernel": which datapath realizes this bridge.
+  virtual std::string datapath() const = 0;
 };
 
 struct ModuleSource {

@@ -56,7 +56,7 @@ std::string describe_net_choice(NetDatapath wanted) {
 
 std::unique_ptr<net::FileNetwork> make_file_network(NetDatapath datapath) {
   if (resolve_net_datapath(datapath) == NetDatapath::kernel) {
-    return std::make_unique<net::KernelFileNetwork>(1)  // the kernel's random loss cannot be seeded;
+    return std::make_unique<net::KernelFileNetwork>(1);  // the kernel's random loss cannot be seeded
   }
   return std::make_unique<net::UserFileNetwork>();
 }

@@ -111,6 +111,7 @@ kj::Promise<void> SessionServer::createBridge(CreateBridgeContext context) {
     throw_kj_error(fmt::format("createBridge `{}`: {}", name.substr(0, 80), error.what()));
   }
   context.getResults().setBridge(kj::heap<BridgeServer>(name, network_, vm_servers_));
+  context.getResults().setDatapath(network_.datapath());
   return kj::READY_NOW;
 }
 

@@ -59,6 +59,11 @@ stage "Lua integration suite (real guests)"
 build/supervisor/provium tests/lua --include-slow --json >"$results/lua.json" || status=1
 python3 tools/count_results.py provium "$results/lua.json" >>"$results/counts" || status=1
 
+stage "network tests again on the kernel datapath (bridges, TAPs, nftables in per-file namespaces)"
+build/supervisor/provium --net kernel tests/lua/networking.test.lua tests/lua/network_impairments.test.lua \
+  --include-slow --json >"$results/lua-kernel-net.json" || status=1
+python3 tools/count_results.py provium "$results/lua-kernel-net.json" >>"$results/counts" || status=1
+
 stage "Lua integration suite under --vmm local (the agent as a contained host process)"
 build/supervisor/provium --vmm local tests/lua --include-slow --no-tag needs-kernel --json >"$results/lua-local.json" || status=1
 python3 tools/count_results.py provium "$results/lua-local.json" >>"$results/counts" || status=1
