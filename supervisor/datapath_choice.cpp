@@ -37,6 +37,9 @@ const AutoChoice& auto_choice() {
     if (!net::kernel_datapath_usable(&why_not)) return AutoChoice{NetDatapath::user, why_not};
     const auto netem = netsetup::detect_datapath_support().feature_unavailable_reason(netsetup::feature::netem);
     if (netem) return AutoChoice{NetDatapath::user, "the kernel datapath could not add latency: " + *netem};
+    if (!net::KernelFileNetwork::realizes_latency) {
+      return AutoChoice{NetDatapath::user, "the kernel datapath does not realize latency with netem yet"};
+    }
     return AutoChoice{NetDatapath::kernel, "this process can run the kernel datapath with every impairment"};
   }();
   return choice;
