@@ -1,6 +1,7 @@
 // What each request does: AgentSession::dispatch and the handlers too big to
 // sit in its switch. Every failure is thrown (std::system_error naming the
 // operation and its subject) and turned into the error response by on_frame.
+#include "entropy_pool.h"
 #include "agent_session.h"
 
 #include "agent.capnp.h"
@@ -183,6 +184,13 @@ void AgentSession::dispatch(std::uint64_t id, wire::Request::Reader request) {
       configure_nic(nic_settings_from(request.getConfigureNic()));
       send(done_response(id));
       return;
+    case wire::Request::ADD_ENTROPY: {
+      refuse_in_worker("addEntropy");
+      const auto bytes = request.getAddEntropy();
+      add_entropy(std::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()));
+      send(done_response(id));
+      return;
+    }
     case wire::Request::SET_HOSTS:
       refuse_in_worker("setHosts");
       write_managed_hosts(options_.hosts_file, hosts_entries_from(request.getSetHosts()));

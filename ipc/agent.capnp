@@ -13,7 +13,7 @@ $Cxx.namespace("provium::wire::agent");
 # Bump on any change to a struct, union, enum or constant in this file; the pin
 # test (tests/unit/agent/protocol_pin_test.cpp) fails until it moves together
 # with the shape recorded in tests/unit/agent/agent_schema.pin.
-const protocolVersion :UInt32 = 2;
+const protocolVersion :UInt32 = 3;
 
 # OpenFileRequest.mode bits. At least one of read, write and append is required.
 const openRead :UInt32 = 0x01;
@@ -103,6 +103,11 @@ struct Request {
     # Networking (see the end of this file). Served by the main agent only.
     configureNic @35 :ConfigureNicRequest;  # -> done, once the addresses are on the interface
     setHosts @36 :SetHostsRequest;          # -> done
+
+    # Mixes these bytes into the kernel's entropy pool (credited) and reseeds
+    # its generator at once, so a guest restored from a snapshot stops
+    # producing the same random numbers as every other copy. Main agent only.
+    addEntropy @37 :Data;                   # -> done
   }
   worker @34 :UInt32;               # 0: the main agent serves it; otherwise that worker
 }

@@ -8,7 +8,7 @@ using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("provium::wire::runner");
 
 # Bump on any change in this file (see tests/unit/protocol_pin_test.cpp).
-const protocolVersion :UInt32 = 4;
+const protocolVersion :UInt32 = 5;
 
 interface Session {
   # First call on every connection. The supervisor refuses a runner whose
@@ -34,6 +34,13 @@ interface Session {
   # Declare a bridge; the same name gives the same bridge.
   # `datapath` is the run's choice for this file's networks: "user" or "kernel".
   createBridge @6 (name :Text) -> (bridge :Bridge, datapath :Text);
+
+  # --- Snapshots (docs/snapshots.md): paths are checked against the
+  # configured snapshot_dir; nothing outside it is read, written or removed.
+  # `exists` false (size 0) when nothing is there any more.
+  snapshotInfo @7 (path :Text) -> (exists :Bool, size :UInt64);
+  # Idempotent: removing what is already gone is fine.
+  deleteSnapshot @8 (path :Text);
 }
 
 # --- Test networks ---------------------------------------------------------
@@ -186,6 +193,17 @@ interface Vm {
   # the directory of `relativeTo` (a display path such as
   # tests/lua/x.test.lua) when it is not absolute.
   openHostFile @9 (hostPath :Text, relativeTo :Text) -> (file :HostFile, size :UInt64, resolved :Text);
+
+  # Writes the guest (RAM and device state) into a snapshot file at `path`
+  # (empty: a new file in this test file's scratch directory, removed when
+  # the file ends). A booted guest is stopped meanwhile and runs on after; a
+  # paused one stays paused. The agent connection is untouched.
+  snapshot @10 (path :Text) -> (path :Text, size :UInt64);
+  # Starts a created or shut-down VM as the guest in the snapshot at `path`.
+  # Like boot(), the channel carries the agent connection (the restored
+  # agent answers a new hello); `entropy` is fresh random bytes for the
+  # runner to hand the guest, `hostTimeNs` the host's wall clock to set.
+  restore @11 (path :Text) -> (channel :AgentChannel, info :VmInfo, entropy :Data, hostTimeNs :Int64);
 }
 
 interface AgentChannel {}

@@ -582,6 +582,13 @@ void AgentClient::clock_set(std::int64_t realtime_ns, Deadline deadline, std::ui
   decode_reply("clockSet", [&] { expect_variant(reply->root(), wire::Response::DONE, "clockSet"); });
 }
 
+void AgentClient::add_entropy(std::string_view bytes, Deadline deadline) {
+  auto reply = call("addEntropy", 0, deadline, [&](auto request) {
+    request.setAddEntropy(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+  });
+  decode_reply("addEntropy", [&] { expect_variant(reply->root(), wire::Response::DONE, "addEntropy"); });
+}
+
 StreamOpened AgentClient::read_file_stream(const std::string& path, Deadline deadline, std::uint32_t worker) {
   auto reply = call("readFileStream", worker, deadline, [&](auto request) {
     auto open = request.initReadFileStream();

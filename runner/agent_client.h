@@ -182,6 +182,8 @@ class AgentClient {
   // is not used yet), and setting it.
   std::int64_t clock_get(Deadline deadline, std::uint32_t worker = 0);
   void clock_set(std::int64_t realtime_ns, Deadline deadline, std::uint32_t worker = 0);
+  // Feeds the guest kernel's entropy pool and reseeds it (main agent only).
+  void add_entropy(std::string_view bytes, Deadline deadline);
 
   // Streams. Opening registers a buffer with a kStreamWindow grant.
   StreamOpened read_file_stream(const std::string& path, Deadline deadline, std::uint32_t worker = 0);

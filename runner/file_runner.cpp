@@ -19,6 +19,7 @@
 #include "console_binding.h"
 #include "file_binding.h"
 #include "stream_binding.h"
+#include "snapshot_binding.h"
 #include "vm_binding.h"
 #include "batch_binding.h"
 #include "process_binding.h"
@@ -66,6 +67,7 @@ class FileRun {
     return run_protected(L(), [&](lua_State* S) {
       open_safe_stdlib(S);
       register_vm_type(S);
+      register_snapshot_type(S);
       register_bridge_types(S);
       register_file_type(S);
       register_stream_type(S);

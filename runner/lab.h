@@ -50,6 +50,7 @@ class Lab {
   // Shuts down every VM in every scope (file end, per-test timeout).
   std::vector<std::string> close_all();
   TestClock& clock() { return clock_; }
+  SupervisorLink& link() { return link_; }
   bool in_test_scope() const { return test_scope_.has_value(); }
 
   // File-wide settings from `provium.timeout`.

@@ -56,6 +56,20 @@ std::unique_ptr<BridgeBackend> RpcSession::create_bridge(const std::string& name
   return std::make_unique<RpcBridgeBackend>(response.getBridge(), response.getDatapath().cStr(), wait_scope_);
 }
 
+std::optional<std::uint64_t> RpcSession::snapshot_size(const std::string& path) {
+  auto request = session_.snapshotInfoRequest();
+  request.setPath(path);
+  auto response = wait_rpc(request.send(), wait_scope_);
+  if (!response.getExists()) return std::nullopt;
+  return response.getSize();
+}
+
+void RpcSession::delete_snapshot(const std::string& path) {
+  auto request = session_.deleteSnapshotRequest();
+  request.setPath(path);
+  wait_rpc(request.send().ignoreResult(), wait_scope_, "Session.deleteSnapshot");
+}
+
 void RpcSession::test_started(const std::string& name) {
   auto request = session_.testStartedRequest();
   request.setName(wire_text(name));

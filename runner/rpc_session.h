@@ -29,6 +29,8 @@ class RpcSession final : public SupervisorLink {
   std::unique_ptr<VmBackend> create_vm(const std::string& name, const std::string& profile,
                                        const VmSpec& spec) override;
   std::unique_ptr<BridgeBackend> create_bridge(const std::string& name) override;
+  std::optional<std::uint64_t> snapshot_size(const std::string& path) override;
+  void delete_snapshot(const std::string& path) override;
   void test_started(const std::string& name) override;
   void test_finished(const TestOutcome& outcome) override;
 

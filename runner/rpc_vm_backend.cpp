@@ -102,6 +102,38 @@ kj::AutoCloseFd RpcVmBackend::reset(Deadline deadline) {
   }
 }
 
+SnapshotTaken RpcVmBackend::snapshot(const std::string& path, Deadline deadline) {
+  auto request = vm_.snapshotRequest();
+  request.setPath(path);
+  try {
+    auto response =
+        bounded<capnp::Response<wire::runner::Vm::SnapshotResults>>(request.send(), deadline, timer_).wait(wait_scope_);
+    return SnapshotTaken{.path = response.getPath().cStr(), .size = response.getSize()};
+  } catch (const kj::Exception& error) {
+    if (deadline.expired()) throw DeadlineExceeded("snapshot did not finish before the test's deadline");
+    throw std::runtime_error(describe_rpc_failure(error));
+  }
+}
+
+RestoredVm RpcVmBackend::restore(const std::string& path, Deadline deadline) {
+  auto request = vm_.restoreRequest();
+  request.setPath(path);
+  try {
+    auto response =
+        bounded<capnp::Response<wire::runner::Vm::RestoreResults>>(request.send(), deadline, timer_).wait(wait_scope_);
+    RestoredVm restored;
+    restored.booted.agent_fd = carried_fd(response.getChannel(), wait_scope_, "agent channel");
+    restored.booted.info = vm_info_from_wire(response.getInfo());
+    const auto entropy = response.getEntropy();
+    restored.entropy.assign(reinterpret_cast<const char*>(entropy.begin()), entropy.size());
+    restored.host_time_ns = response.getHostTimeNs();
+    return restored;
+  } catch (const kj::Exception& error) {
+    if (deadline.expired()) throw DeadlineExceeded("restore did not finish before the test's deadline");
+    throw std::runtime_error(describe_rpc_failure(error));
+  }
+}
+
 void RpcVmBackend::power_button(Deadline deadline) {
   try {
     bounded(vm_.powerButtonRequest().send().ignoreResult(), deadline, timer_).wait(wait_scope_);

@@ -30,6 +30,8 @@ class RpcVmBackend final : public VmBackend {
   kj::AutoCloseFd reset(Deadline deadline) override;
   void power_button(Deadline deadline) override;
   HostFileOpened open_host_file(const std::string& host_path, const std::string& relative_to) override;
+  SnapshotTaken snapshot(const std::string& path, Deadline deadline) override;
+  RestoredVm restore(const std::string& path, Deadline deadline) override;
 
   // For Bridge.attach, which names VMs by capability.
   wire::runner::Vm::Client client() { return vm_; }

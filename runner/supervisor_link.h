@@ -27,6 +27,20 @@ struct BootedVm {
   VmInfo info;
 };
 
+// A snapshot the supervisor wrote (docs/snapshots.md).
+struct SnapshotTaken {
+  std::string path;  // where it is, as the supervisor resolved it
+  std::uint64_t size = 0;
+};
+
+// A VM started from a snapshot: a booted VM plus what the restored guest
+// needs to stop being a copy of the one snapshotted.
+struct RestoredVm {
+  BootedVm booted;
+  std::string entropy;          // fresh random bytes for the guest's pool
+  std::int64_t host_time_ns = 0;  // the host's wall clock when it was restored
+};
+
 // A host file the supervisor opened for vm:push_file.
 struct HostFileOpened {
   kj::AutoCloseFd fd;
@@ -68,6 +82,15 @@ class VmBackend {
   virtual HostFileOpened open_host_file(const std::string& host_path, const std::string& relative_to) {
     (void)host_path, (void)relative_to;
     throw std::runtime_error("push_file: not provided by this backend");
+  }
+  // `path` empty: a scratch file the supervisor names.
+  virtual SnapshotTaken snapshot(const std::string& path, Deadline deadline) {
+    (void)path, (void)deadline;
+    throw std::runtime_error("snapshot: not provided by this backend");
+  }
+  virtual RestoredVm restore(const std::string& path, Deadline deadline) {
+    (void)path, (void)deadline;
+    throw std::runtime_error("restore: not provided by this backend");
   }
 };
 
@@ -144,6 +167,15 @@ class SupervisorLink {
   virtual std::unique_ptr<BridgeBackend> create_bridge(const std::string& name) {
     (void)name;
     throw std::runtime_error("bridges: not provided by this supervisor link");
+  }
+  // Snapshot files: size (nullopt when gone) and idempotent removal.
+  virtual std::optional<std::uint64_t> snapshot_size(const std::string& path) {
+    (void)path;
+    throw std::runtime_error("snapshots: not provided by this supervisor link");
+  }
+  virtual void delete_snapshot(const std::string& path) {
+    (void)path;
+    throw std::runtime_error("snapshots: not provided by this supervisor link");
   }
   virtual void test_started(const std::string& name) = 0;
   virtual void test_finished(const TestOutcome& outcome) = 0;

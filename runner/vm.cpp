@@ -375,6 +375,52 @@ void Vm::reset() {
   greet_agent(std::move(fd), "reset");
 }
 
+SnapshotTaken Vm::snapshot(const std::string& path) {
+  if (state_ != VmState::booted && state_ != VmState::paused) {
+    throw std::runtime_error(prefix("snapshot") + "VM is " + quoted(to_string(state_)) +
+                             ", it must be \"booted\" or \"paused\"");
+  }
+  if (!is_quiescent()) {
+    throw std::runtime_error(prefix("snapshot") + "close what is open on this VM first (" +
+                             std::to_string(open_file_count()) + " open file(s), " +
+                             std::to_string(open_stream_count()) +
+                             " open stream(s) or process output(s)): a restored guest could not continue them");
+  }
+  try {
+    return backend_->snapshot(path, clock_.deadline());
+  } catch (const DeadlineExceeded&) {
+    clock_.fire();
+  } catch (const std::exception& error) {
+    throw std::runtime_error("vm " + quoted(name_) + ": " + error.what());
+  }
+}
+
+void Vm::restore(const std::string& path) {
+  if (state_ != VmState::created && state_ != VmState::shutdown) {
+    throw std::runtime_error(prefix("restore") + "VM is " + quoted(to_string(state_)) +
+                             ", it must be \"created\" or \"shutdown\" (shut it down first)");
+  }
+  RestoredVm restored;
+  try {
+    restored = backend_->restore(path, clock_.deadline());
+  } catch (const DeadlineExceeded&) {
+    mark_dead();
+    clock_.fire();
+  } catch (const std::exception& error) {
+    throw std::runtime_error("vm " + quoted(name_) + ": " + error.what());
+  }
+  info_ = restored.booted.info;
+  end_agent_session();
+  greet_agent(std::move(restored.booted.agent_fd), "restore");
+  state_ = VmState::booted;
+  // A copy of a running guest: make it diverge from every other copy, and
+  // bring its wall clock (stopped at the snapshot) to now.
+  agent_call("restore", [&](AgentClient& agent, Deadline deadline) {
+    agent.add_entropy(restored.entropy, deadline);
+    agent.clock_set(restored.host_time_ns, deadline);
+  });
+}
+
 void Vm::power_button() {
   require_state("power_button", VmState::booted);
   try {

@@ -104,6 +104,13 @@ class Vm {
   void reset();
   void power_button();
 
+  // Snapshots (docs/snapshots.md). snapshot: booted or paused, with no open
+  // files or streams (they could not survive a restore); the guest runs on.
+  // restore: created or shut down -> booted, as the guest in the snapshot,
+  // with fresh entropy and the host's wall clock.
+  SnapshotTaken snapshot(const std::string& path);
+  void restore(const std::string& path);
+
   // Console. The log as the supervisor kept it; a new output socket for a
   // console stream; input written through one connection kept per VM.
   std::string console_log();

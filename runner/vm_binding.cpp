@@ -12,6 +12,7 @@
 #include "guest_path_lua.h"
 #include "layer0_lua.h"
 #include "process_binding.h"
+#include "snapshot_binding.h"
 #include "worker_binding.h"
 #include "lua_guard.h"
 #include "lua_userdata.h"
@@ -340,6 +341,8 @@ constexpr luaL_Reg kMethods[] = {
     {"resume", lua_entry<vm_resume>},
     {"reset", lua_entry<vm_reset>},
     {"power_button", lua_entry<vm_power_button>},
+    {"snapshot", lua_entry<vm_snapshot>},  // snapshot_binding.cpp
+    {"restore", lua_entry<vm_restore>},
     {"console", lua_entry<vm_console>},
     {"push_file", lua_entry<vm_push_file>},
     {"shutdown", lua_entry<vm_shutdown>},

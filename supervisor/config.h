@@ -35,6 +35,8 @@ struct Config {
   std::optional<std::filesystem::path> file;  // unset: no provium.toml was read
   std::vector<std::filesystem::path> roots;
   std::filesystem::path cache_dir;
+  // Where vm:snapshot() writes: the only directory a test may name (docs/snapshots.md).
+  std::filesystem::path snapshot_dir;
   std::uint64_t cache_max_size = 20 * kGiB;
   std::map<std::string, Profile> profiles;
 

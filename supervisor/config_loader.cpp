@@ -19,7 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::set<std::string, std::less<>> kTopLevelKeys = {"provium", "profiles"};
-const std::set<std::string, std::less<>> kProviumKeys = {"roots", "cache_dir", "cache_max_size"};
+const std::set<std::string, std::less<>> kProviumKeys = {"roots", "cache_dir", "cache_max_size", "snapshot_dir"};
 const std::set<std::string, std::less<>> kProfileKeys = {"kernel", "initrd",       "cmdline", "guest_os",
                                                          "inject_agent", "agent_overlay_path", "memory", "cpus"};
 
@@ -47,6 +47,7 @@ class ConfigReader {
   Config read(const toml::table& root) {
     Config config;
     config.cache_dir = default_cache_dir();
+    config.snapshot_dir = default_snapshot_dir();
     reject_unknown(root, "", kTopLevelKeys);
     if (const auto* node = root.get("provium")) read_provium(as_table(*node, "provium"), config);
     if (const auto* node = root.get("profiles")) {
@@ -114,6 +115,9 @@ class ConfigReader {
       for (const auto& root : *roots) config.roots.push_back(path_value(root, "provium.roots"));
     }
     if (const auto* node = table.get("cache_dir")) config.cache_dir = path_value(*node, "provium.cache_dir");
+    if (const auto* node = table.get("snapshot_dir")) {
+      config.snapshot_dir = path_value(*node, "provium.snapshot_dir");
+    }
     if (const auto* node = table.get("cache_max_size")) {
       config.cache_max_size = size_value(*node, "provium.cache_max_size");
     }
@@ -185,7 +189,7 @@ Config parse_config(std::string_view text, const std::string& display_name, cons
 Config load_config(const fs::path& path, bool must_exist) {
   std::error_code error;
   const auto status = fs::status(path, error);
-  if (!fs::exists(status) && !must_exist) return Config{.cache_dir = default_cache_dir()};
+  if (!fs::exists(status) && !must_exist) return Config{.cache_dir = default_cache_dir(), .snapshot_dir = default_snapshot_dir()};
   if (fs::is_directory(status)) throw ConfigError(fmt::format("{}: cannot read config: is a directory", path.string()));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(fmt::format("{}: cannot read config: {}", path.string(), std::strerror(errno)));

@@ -44,6 +44,7 @@ FileRun::FileRun(kj::AsyncIoContext& io, const VmServices& services, const FileR
       services_(services),
       settings_(settings),
       file_(std::move(file)),
+      snapshots_(services.config.snapshot_dir, file_.absolute.stem().stem().string()),
       network_([datapath = services.net_datapath]() { return make_file_network(datapath); }) {
   job_.display_path = file_.display;
   job_.selection = settings_.selection;
@@ -79,7 +80,7 @@ kj::Promise<FileResult> FileRun::run() {
 
   auto finish = kj::newPromiseAndFulfiller<void>();
   finish_called_ = kj::mv(finish.fulfiller);
-  auto session = kj::heap<SessionServer>(job_, progress_, fleet_, network_, vm_servers_, services_,
+  auto session = kj::heap<SessionServer>(job_, progress_, fleet_, network_, vm_servers_, snapshots_, services_,
                                          [this]() { finish_called_->fulfill(); });
   rpc_stream_ = io_.lowLevelProvider->wrapUnixSocketFd(kj::mv(spawned.rpc));
   rpc_server_ = kj::heap<capnp::TwoPartyServer>(kj::mv(session));

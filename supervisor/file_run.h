@@ -60,6 +60,8 @@ class FileRun {
   const FileRunSettings& settings_;
   TestFile file_;
   FileJobSpec job_;
+  // Outlives every VM: its scratch snapshots go when the file is done.
+  SnapshotPlaces snapshots_;
   FileProgress progress_;
   std::chrono::steady_clock::time_point started_;
   TailBuffer log_{64 * 1024};

@@ -15,7 +15,9 @@ std::vector<std::string> build_qemu_argv(const QemuInvocation& in) {
   const std::uint64_t mebibytes = (in.memory_bytes + (1 << 20) - 1) >> 20;
   std::vector<std::string> argv = {
       in.binary,
-      "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on",
+      "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on,memory-backend=ram",
+      "-object", fmt::format("memory-backend-file,id=ram,size={}M,mem-path=/dev/fd/{},share={}", mebibytes, in.ram_fd,
+                             in.ram_shared ? "on" : "off"),
       "-accel", to_string(in.accel),
       "-cpu", in.accel == Accel::kvm ? "host" : "qemu64",
       "-m", fmt::format("{}M", mebibytes),
@@ -52,6 +54,7 @@ std::vector<std::string> build_qemu_argv(const QemuInvocation& in) {
                                                     : fmt::format("dgram,id=nic{},local.type=fd,local.str={}", i, nic.fd),
                  "-device", fmt::format("virtio-net-device,netdev=nic{},mac={}", i, nic.mac)});
   }
+  if (in.incoming) argv.insert(argv.end(), {"-incoming", "defer"});
   if (in.rtc_base) argv.insert(argv.end(), {"-rtc", fmt::format("base={}", *in.rtc_base)});
   return argv;
 }

@@ -29,6 +29,13 @@ struct QemuInvocation {
   std::string binary;  // absolute path of qemu-system-x86_64
   Accel accel = Accel::tcg;
   std::uint64_t memory_bytes = 0;
+  // Guest RAM is this inherited fd (guest_ram.h): shared, the VM's own memfd;
+  // not shared, a snapshot file mapped copy-on-write.
+  int ram_fd = -1;
+  bool ram_shared = true;
+  // Start waiting for a migration stream (a snapshot's device state) that
+  // QMP migrate-incoming names.
+  bool incoming = false;
   std::uint32_t cpus = 1;
   std::string kernel_path;  // usually /dev/fd/N
   std::string initrd_path;

@@ -16,7 +16,7 @@ namespace provium {
 namespace {
 
 // Where each inherited fd lands in QEMU.
-enum ChildFd : int { kConsole = 3, kAgent = 4, kQmp = 5, kKernel = 6, kInitrd = 7, kVhostVsock = 8, kRngSource = 9, kFirstNic = 10 };
+enum ChildFd : int { kConsole = 3, kAgent = 4, kQmp = 5, kKernel = 6, kInitrd = 7, kVhostVsock = 8, kRngSource = 9, kFirstNic = 10, kRam = 20, kIncoming = 21 };
 
 struct FdPair {
   kj::AutoCloseFd ours;
@@ -54,6 +54,9 @@ SpawnedQemu spawn_qemu(QemuSpawnRequest request) {
       .binary = request.qemu_binary,
       .accel = request.accel,
       .memory_bytes = plan.memory_bytes,
+      .ram_fd = kRam,
+      .ram_shared = request.ram_shared,
+      .incoming = request.incoming_fd >= 0,
       .cpus = plan.cpus,
       .kernel_path = fmt::format("/dev/fd/{}", int(kKernel)),
       .initrd_path = fmt::format("/dev/fd/{}", int(kInitrd)),
@@ -66,6 +69,9 @@ SpawnedQemu spawn_qemu(QemuSpawnRequest request) {
   spec.fds = {{0, dev_null.get()},          {1, stderr_write.get()},        {2, stderr_write.get()},
               {kConsole, console.theirs.get()}, {kAgent, agent.theirs.get()}, {kQmp, qmp.theirs.get()},
               {kKernel, request.image.kernel.get()}, {kInitrd, request.image.initrd.get()}};
+  if (request.ram_fd < 0) throw std::runtime_error("no guest RAM was given");
+  spec.fds.push_back({kRam, request.ram_fd});
+  if (request.incoming_fd >= 0) spec.fds.push_back({kIncoming, request.incoming_fd});
   kj::AutoCloseFd vhost;
   if (request.vsock_cid) {
     vhost = open_or_throw("/dev/vhost-vsock", O_RDWR);
@@ -89,7 +95,8 @@ SpawnedQemu spawn_qemu(QemuSpawnRequest request) {
   spec.before_exec = privilege_drop_hook(request.privileges);
 
   return SpawnedQemu{Subprocess::spawn(spec), kj::mv(console.ours), kj::mv(agent.ours), kj::mv(qmp.ours),
-                     kj::mv(stderr_read), request.vsock_cid};
+                     kj::mv(stderr_read), request.vsock_cid,
+                     request.incoming_fd >= 0 ? std::optional<int>(kIncoming) : std::nullopt};
 }
 
 }  // namespace provium

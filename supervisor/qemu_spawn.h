@@ -28,6 +28,11 @@ struct QemuSpawnRequest {
   // The VM's NIC slots (empty: no network devices) and their MAC addresses.
   std::vector<net::GuestNicBackend> nics;
   std::vector<std::string> nic_macs;
+  // Guest RAM (see QemuInvocation): the VM's memfd, or a snapshot file.
+  int ram_fd = -1;
+  bool ram_shared = true;
+  // A restore: the snapshot's device state, read from this fd's offset.
+  int incoming_fd = -1;
 };
 
 struct SpawnedQemu {
@@ -37,6 +42,8 @@ struct SpawnedQemu {
   kj::AutoCloseFd qmp;          // our end of the QMP monitor
   kj::AutoCloseFd qemu_stderr;  // read end of QEMU's stdout+stderr
   std::optional<std::uint32_t> vsock_cid;
+  // The fd number QMP migrate-incoming names ("fd:N"), when restoring.
+  std::optional<int> incoming_fd;
 };
 
 // Throws std::runtime_error with the reason if QEMU cannot be started.

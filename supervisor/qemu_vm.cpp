@@ -8,24 +8,33 @@
 #include <cerrno>
 #include <cstring>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
+#include "guest_ram.h"
 #include "kj_error.h"
 
 namespace provium {
 
-QemuVm::QemuVm(kj::AsyncIoContext& io, const std::string& name, QemuSpawnRequest request)
-    : QemuVm(io, name, spawn_qemu(kj::mv(request))) {}
+QemuVm::QemuVm(kj::AsyncIoContext& io, const std::string& name, QemuSpawnRequest request, OwnedFd ram,
+               std::uint64_t ram_bytes)
+    : QemuVm(io, name, spawn_qemu(kj::mv(request)), std::move(ram), ram_bytes, request.ram_shared) {}
 
-QemuVm::QemuVm(kj::AsyncIoContext& io, const std::string& name, SpawnedQemu spawned)
+QemuVm::QemuVm(kj::AsyncIoContext& io, const std::string& name, SpawnedQemu spawned, OwnedFd ram,
+               std::uint64_t ram_bytes, bool ram_shared)
     : io_(io),
       name_(name),
       vsock_cid_(spawned.vsock_cid),
       agent_fd_(kj::mv(spawned.agent)),
+      ram_(std::move(ram)),
+      ram_bytes_(ram_bytes),
+      ram_shared_(ram_shared),
+      incoming_fd_(spawned.incoming_fd),
       process_(std::move(spawned.process)),
       console_stream_(io.lowLevelProvider->wrapSocketFd(kj::mv(spawned.console))),
       console_(*io.lowLevelProvider, *console_stream_, console_stream_.get()),
       stderr_stream_(io.lowLevelProvider->wrapInputFd(kj::mv(spawned.qemu_stderr))),
-      qmp_(io.lowLevelProvider->wrapSocketFd(kj::mv(spawned.qmp))),
+      qmp_(io.lowLevelProvider->wrapUnixSocketFd(kj::mv(spawned.qmp))),
       exit_watcher_(io.unixEventPort, process_),
       exited_(exit_watcher_.exited().then([this](ExitStatus status) { exit_status_ = status; }).fork()),
       stderr_drained_(drain_into(*stderr_stream_, qemu_stderr_).fork()),
@@ -56,6 +65,7 @@ kj::Promise<void> QemuVm::fail_startup(kj::Exception&& reason) {
 
 kj::Promise<void> QemuVm::wait_ready(kj::Duration timeout) {
   auto ready = qmp_.handshake()
+                   .then([this]() { return incoming_fd_ ? load_incoming_state() : kj::READY_NOW; })
                    .then([this]() { return qmp_.execute("query-status"); })
                    .then([this](nlohmann::json status) {
                      if (status.value("status", std::string()) != "running") {
@@ -100,6 +110,83 @@ kj::AutoCloseFd QemuVm::agent_fd_for_runner() {
 kj::Promise<void> QemuVm::qmp_command(const std::string& command, const nlohmann::json& arguments) {
   if (!qmp_ready_ || !running()) throw_kj_error("QEMU is not running");
   return canceler_.wrap(qmp_.execute(command, arguments).ignoreResult());
+}
+
+namespace {
+
+// QEMU skips shared RAM blocks in the stream: the snapshot's RAM is the
+// memory file itself (snapshot_file.h).
+const nlohmann::json kIgnoreSharedRam = {
+    {"capabilities", nlohmann::json::array({{{"capability", "x-ignore-shared"}, {"state", true}}})}};
+constexpr auto kMigrationPoll = 2 * kj::MILLISECONDS;
+constexpr auto kMigrationTimeout = 60 * kj::SECONDS;
+
+}  // namespace
+
+kj::Promise<void> QemuVm::load_incoming_state() {
+  const auto deadline = io_.provider->getTimer().now() + kMigrationTimeout;
+  return qmp_.execute("migrate-set-capabilities", kIgnoreSharedRam)
+      .then([this](nlohmann::json) {
+        return qmp_.execute("migrate-incoming", {{"uri", fmt::format("fd:{}", *incoming_fd_)}});
+      })
+      .then([this, deadline](nlohmann::json) { return wait_migration_done(deadline); })
+      .then([this]() { return qmp_.execute("query-status"); })
+      .then([this](nlohmann::json status) -> kj::Promise<void> {
+        // Loaded; QEMU starts the guest by itself unless it was paused when taken.
+        if (status.value("status", std::string()) == "running") return kj::READY_NOW;
+        return qmp_.execute("cont").ignoreResult();
+      });
+}
+
+kj::Promise<void> QemuVm::wait_migration_done(kj::TimePoint deadline) {
+  return qmp_.execute("query-migrate").then([this, deadline](nlohmann::json state) -> kj::Promise<void> {
+    const std::string status = state.value("status", std::string());
+    if (status == "completed") return kj::READY_NOW;
+    if (status == "failed" || status == "cancelled") {
+      throw_kj_error(fmt::format("migration {}: {}", status, state.value("error-desc", std::string("no reason given"))));
+    }
+    if (io_.provider->getTimer().now() > deadline) throw_kj_error("the migration did not finish within 60 s");
+    return io_.provider->getTimer().afterDelay(kMigrationPoll).then([this, deadline]() {
+      return wait_migration_done(deadline);
+    });
+  });
+}
+
+kj::Promise<void> QemuVm::snapshot(int into_fd) {
+  if (!ram_shared_) {
+    // A restored guest's RAM is a private copy-on-write mapping of its
+    // snapshot: we cannot read what it changed.
+    return kj::Promise<void>(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
+        kj::heapString("a VM restored from a snapshot cannot be snapshotted again (yet): boot it afresh")));
+  }
+  if (!qmp_ready_ || !running()) throw_kj_error("QEMU is not running");
+  auto was_running = kj::heap<bool>(false);
+  bool& running_before = *was_running;
+  const auto deadline = io_.provider->getTimer().now() + kMigrationTimeout;
+  auto work =
+      qmp_.execute("query-status")
+          .then([this, &running_before](nlohmann::json status) {
+            running_before = status.value("status", std::string()) == "running";
+            return running_before ? qmp_.execute("stop").ignoreResult() : kj::Promise<void>(kj::READY_NOW);
+          })
+          .then([this, into_fd]() {
+            // The guest is stopped: its RAM holds still while we copy it.
+            copy_sparse(ram_.get(), into_fd, ram_bytes_);
+            if (::lseek(into_fd, static_cast<off_t>(ram_bytes_), SEEK_SET) < 0) {
+              throw_kj_error(fmt::format("snapshot: lseek: {}", std::strerror(errno)));
+            }
+            return qmp_.execute("migrate-set-capabilities", kIgnoreSharedRam);
+          })
+          .then([this, into_fd](nlohmann::json) {
+            // QEMU writes the device state from the fd's offset (shared with ours).
+            return qmp_.execute_with_fd("getfd", {{"fdname", "provium-snapshot"}}, into_fd);
+          })
+          .then([this](nlohmann::json) { return qmp_.execute("migrate", {{"uri", "fd:provium-snapshot"}}); })
+          .then([this, deadline](nlohmann::json) { return wait_migration_done(deadline); })
+          .then([this, &running_before]() {
+            return running_before ? qmp_.execute("cont").ignoreResult() : kj::Promise<void>(kj::READY_NOW);
+          });
+  return canceler_.wrap(kj::mv(work)).attach(kj::mv(was_running));
 }
 
 kj::Promise<void> QemuVm::pause() { return qmp_command("stop"); }

@@ -4,12 +4,14 @@
 // Destroying it kills QEMU and reaps it.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
 #include <kj/async-io.h>
 
 #include "exit_watcher.h"
+#include "owned_fd.h"
 #include "qemu_spawn.h"
 #include "qmp_client.h"
 #include "running_vm.h"
@@ -21,8 +23,12 @@ namespace provium {
 
 class QemuVm final : public RunningVm {
  public:
-  // Spawns QEMU; throws std::runtime_error if it cannot be started.
-  QemuVm(kj::AsyncIoContext& io, const std::string& name, QemuSpawnRequest request);
+  // Spawns QEMU; throws std::runtime_error if it cannot be started. `ram`
+  // is the guest's RAM (a GuestRam memfd, or for a restore the snapshot
+  // file, mapped copy-on-write), already named in request.ram_fd; the VM
+  // keeps it open for snapshots.
+  QemuVm(kj::AsyncIoContext& io, const std::string& name, QemuSpawnRequest request, OwnedFd ram,
+         std::uint64_t ram_bytes);
   QemuVm(const QemuVm&) = delete;
   QemuVm& operator=(const QemuVm&) = delete;
 
@@ -47,9 +53,16 @@ class QemuVm final : public RunningVm {
   kj::Promise<void> reset() override;
   kj::Promise<void> power_button(kj::Duration grace) override;
   kj::Promise<void> set_link(std::size_t slot, bool up) override;
+  kj::Promise<void> snapshot(int into_fd) override;
 
  private:
-  QemuVm(kj::AsyncIoContext& io, const std::string& name, SpawnedQemu spawned);
+  QemuVm(kj::AsyncIoContext& io, const std::string& name, SpawnedQemu spawned, OwnedFd ram, std::uint64_t ram_bytes,
+         bool ram_shared);
+  // Restore: feeds the snapshot's device state to QEMU, waits until it is
+  // loaded and lets the guest run.
+  kj::Promise<void> load_incoming_state();
+  // Asks query-migrate until it says completed (or failed: rejects).
+  kj::Promise<void> wait_migration_done(kj::TimePoint deadline);
   kj::Promise<void> fail_startup(kj::Exception&& reason);
   std::string failure_details(const std::string& what);
   kj::Promise<void> qmp_command(const std::string& command, const nlohmann::json& arguments = nlohmann::json::object());
@@ -61,6 +74,10 @@ class QemuVm final : public RunningVm {
   std::optional<std::uint32_t> vsock_cid_;
   TailBuffer qemu_stderr_{16 * 1024};
   kj::AutoCloseFd agent_fd_;
+  OwnedFd ram_;
+  std::uint64_t ram_bytes_ = 0;
+  bool ram_shared_ = true;
+  std::optional<int> incoming_fd_;
   Subprocess process_;
   std::optional<ExitStatus> exit_status_;
   bool qmp_ready_ = false;

@@ -10,7 +10,7 @@ constexpr std::size_t kMaxLine = 1 << 20;
 
 }  // namespace
 
-QmpClient::QmpClient(kj::Own<kj::AsyncIoStream> stream)
+QmpClient::QmpClient(kj::Own<kj::AsyncCapabilityStream> stream)
     : stream_(kj::mv(stream)), chunk_(kj::heapArray<kj::byte>(4096)) {}
 
 kj::Promise<std::string> QmpClient::read_line() {
@@ -53,6 +53,19 @@ kj::Promise<nlohmann::json> QmpClient::execute(const std::string& command, const
   return send(command, arguments).then([this]() { return next_reply(); }).then([](nlohmann::json reply) {
     return reply.contains("return") ? reply["return"] : nlohmann::json();
   });
+}
+
+kj::Promise<nlohmann::json> QmpClient::execute_with_fd(const std::string& command, const nlohmann::json& arguments,
+                                                       int fd) {
+  nlohmann::json message{{"execute", command}, {"arguments", arguments}};
+  auto text = kj::heapString(message.dump() + "\n");
+  auto fds = kj::heapArray<int>({fd});
+  auto write = kj::evalNow([&] {
+    return stream_->writeWithFds(text.asBytes(), nullptr, fds.asPtr());
+  });
+  return write.attach(kj::mv(text), kj::mv(fds))
+      .then([this]() { return next_reply(); })
+      .then([](nlohmann::json reply) { return reply.contains("return") ? reply["return"] : nlohmann::json(); });
 }
 
 kj::Promise<void> QmpClient::handshake() {

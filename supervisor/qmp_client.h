@@ -1,5 +1,7 @@
-// A minimal QMP (QEMU Machine Protocol) client on a socketpair: handshake,
-// then one command at a time. Events are skipped.
+// A minimal QMP (QEMU Machine Protocol) client on a unix socketpair:
+// handshake, then one command at a time. Events are skipped. A command can
+// carry a file descriptor (getfd), as QMP takes them: SCM_RIGHTS on the
+// command's own bytes.
 #pragma once
 
 #include <string>
@@ -11,7 +13,7 @@ namespace provium {
 
 class QmpClient {
  public:
-  explicit QmpClient(kj::Own<kj::AsyncIoStream> stream);
+  explicit QmpClient(kj::Own<kj::AsyncCapabilityStream> stream);
 
   // Reads the greeting and leaves capability negotiation mode.
   kj::Promise<void> handshake();
@@ -20,6 +22,8 @@ class QmpClient {
   // Not reentrant: the caller issues one command at a time.
   kj::Promise<nlohmann::json> execute(const std::string& command,
                                       const nlohmann::json& arguments = nlohmann::json::object());
+  // As execute(), passing `fd` along with the command (for getfd).
+  kj::Promise<nlohmann::json> execute_with_fd(const std::string& command, const nlohmann::json& arguments, int fd);
   // Sends `command` without waiting for the reply.
   kj::Promise<void> send(const std::string& command, const nlohmann::json& arguments = nlohmann::json::object());
 
@@ -27,7 +31,7 @@ class QmpClient {
   kj::Promise<nlohmann::json> next_reply();
   kj::Promise<std::string> read_line();
 
-  kj::Own<kj::AsyncIoStream> stream_;
+  kj::Own<kj::AsyncCapabilityStream> stream_;
   std::string pending_;  // bytes read past the last complete line
   kj::Array<kj::byte> chunk_;
 };

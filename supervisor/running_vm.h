@@ -53,6 +53,14 @@ class RunningVm {
     return kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
                          kj::heapString("this VM backend has no network devices"));
   }
+  // Writes the guest's RAM and device state into `into_fd` (snapshot_file.h
+  // adds the metadata after). A running guest is stopped meanwhile and runs
+  // on afterwards; a paused one stays paused.
+  virtual kj::Promise<void> snapshot(int into_fd) {
+    (void)into_fd;
+    return kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
+                         kj::heapString("this VM backend cannot take snapshots (--vmm local): use --vmm qemu"));
+  }
   // The guest's vsock CID, when it has vsock.
   virtual std::optional<std::uint32_t> vsock_cid() const { return std::nullopt; }
 };

@@ -1,5 +1,11 @@
 #include "session_server.h"
 
+#include <cerrno>
+#include <cstring>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "discovery.h"
@@ -95,7 +101,7 @@ kj::Promise<void> SessionServer::createVm(CreateVmContext context) {
     VmRequest request = read_vm_request(params.getOptions(), services_.host_cpus);
     auto slot = fleet_.add(name, profile, std::move(request));
     slot->on_release = [network = &network_](VmSlot& released) { network->release(released); };
-    context.getResults().setVm(vm_servers_.add(kj::heap<VmServer>(kj::mv(slot), services_, job_.host_files, network_)));
+    context.getResults().setVm(vm_servers_.add(kj::heap<VmServer>(kj::mv(slot), services_, job_.host_files, network_, snapshots_)));
   } catch (const std::exception& error) {
     throw_kj_error(fmt::format("createVm `{}`: {}", name, error.what()));
   }
@@ -112,6 +118,39 @@ kj::Promise<void> SessionServer::createBridge(CreateBridgeContext context) {
   }
   context.getResults().setBridge(kj::heap<BridgeServer>(name, network_, vm_servers_));
   context.getResults().setDatapath(network_.datapath());
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> SessionServer::snapshotInfo(SnapshotInfoContext context) {
+  require_greeted("snapshotInfo");
+  const std::string requested = text_of(context.getParams().getPath());
+  try {
+    const std::filesystem::path path = snapshots_.resolve(requested);
+    struct stat st {};
+    const bool exists = ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    context.getResults().setExists(exists);
+    context.getResults().setSize(exists ? static_cast<std::uint64_t>(st.st_size) : 0);
+  } catch (const std::exception& error) {
+    throw_kj_error(fmt::format("snapshot:size: {}", error.what()));
+  }
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> SessionServer::deleteSnapshot(DeleteSnapshotContext context) {
+  require_greeted("deleteSnapshot");
+  const std::string requested = text_of(context.getParams().getPath());
+  try {
+    const std::filesystem::path path = snapshots_.resolve(requested);
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+      if (!S_ISREG(st.st_mode)) throw std::runtime_error(path.string() + " is not a snapshot file");
+      if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        throw std::runtime_error(fmt::format("{}: {}", path.string(), std::strerror(errno)));
+      }
+    }
+  } catch (const std::exception& error) {
+    throw_kj_error(fmt::format("snapshot:delete: {}", error.what()));
+  }
   return kj::READY_NOW;
 }
 

@@ -14,6 +14,7 @@
 #include "run_options.h"
 #include "runner.capnp.h"
 #include "bridge_server.h"
+#include "snapshot_places.h"
 #include "test_network.h"
 #include "vm_fleet.h"
 #include "vm_services.h"
@@ -36,9 +37,10 @@ class SessionServer final : public wire::runner::Session::Server {
   // `progress`, `fleet`, `network` and `vm_servers` belong to the FileRun
   // and outlive the RPC connection.
   SessionServer(const FileJobSpec& job, FileProgress& progress, VmFleet& fleet, TestNetwork& network,
-                VmCapabilitySet& vm_servers, const VmServices& services, std::function<void()> on_finish)
+                VmCapabilitySet& vm_servers, SnapshotPlaces& snapshots, const VmServices& services,
+                std::function<void()> on_finish)
       : job_(job), progress_(progress), fleet_(fleet), network_(network), vm_servers_(vm_servers),
-        services_(services), on_finish_(std::move(on_finish)) {}
+        snapshots_(snapshots), services_(services), on_finish_(std::move(on_finish)) {}
 
   kj::Promise<void> hello(HelloContext context) override;
   kj::Promise<void> loadModule(LoadModuleContext context) override;
@@ -47,6 +49,8 @@ class SessionServer final : public wire::runner::Session::Server {
   kj::Promise<void> testFinished(TestFinishedContext context) override;
   kj::Promise<void> finish(FinishContext context) override;
   kj::Promise<void> createBridge(CreateBridgeContext context) override;
+  kj::Promise<void> snapshotInfo(SnapshotInfoContext context) override;
+  kj::Promise<void> deleteSnapshot(DeleteSnapshotContext context) override;
 
  private:
   void require_greeted(const char* method) const;
@@ -56,6 +60,7 @@ class SessionServer final : public wire::runner::Session::Server {
   VmFleet& fleet_;
   TestNetwork& network_;
   VmCapabilitySet& vm_servers_;
+  SnapshotPlaces& snapshots_;
   const VmServices& services_;
   std::function<void()> on_finish_;
 };

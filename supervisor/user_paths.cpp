@@ -20,4 +20,6 @@ std::filesystem::path provium_cache_root() {
 
 std::filesystem::path default_cache_dir() { return provium_cache_root() / "fixtures"; }
 
+std::filesystem::path default_snapshot_dir() { return provium_cache_root() / "snapshots"; }
+
 }  // namespace provium

@@ -12,5 +12,7 @@ std::filesystem::path expand_home(const std::string& path);
 std::filesystem::path provium_cache_root();
 // Where fixtures go unless [provium] cache_dir says otherwise.
 std::filesystem::path default_cache_dir();
+// Where snapshots go unless [provium] snapshot_dir says otherwise.
+std::filesystem::path default_snapshot_dir();
 
 }  // namespace provium

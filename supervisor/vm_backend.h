@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -10,7 +11,9 @@
 
 #include "config.h"
 #include "file_network.h"
+#include "owned_fd.h"
 #include "running_vm.h"
+#include "snapshot_file.h"
 #include "vm_request.h"
 
 namespace provium {
@@ -22,9 +25,18 @@ struct GuestNics {
   std::vector<std::string> macs;
 };
 
+// A snapshot file opened for a restore (snapshot_file.h): QEMU maps `ram`
+// copy-on-write and reads the device state from `state` (positioned at it).
+struct SnapshotSource {
+  OwnedFd ram;
+  OwnedFd state;
+  SnapshotInfo info;
+};
+
 struct LaunchedVm {
   kj::Own<RunningVm> vm;          // started, not yet ready (RunningVm::wait_ready)
   std::uint64_t memory_bytes = 0;  // reported to the runner in VmInfo
+  std::uint32_t cpus = 1;
 };
 
 class VmBackend {
@@ -37,6 +49,13 @@ class VmBackend {
   // VM as its NIC slots (only a backend with network devices gets any).
   virtual LaunchedVm launch_vm(const std::string& name, const Profile& profile, const VmRequest& request,
                                GuestNics nics) = 0;
+  // Starts VM `name` from a snapshot instead of a cold boot: same profile,
+  // the snapshot's memory size, CPU count and NIC slots. Throws as launch_vm.
+  virtual LaunchedVm restore_vm(const std::string& name, const Profile& profile, const VmRequest& request,
+                                GuestNics nics, SnapshotSource snapshot) {
+    (void)name, (void)profile, (void)request, (void)nics, (void)snapshot;
+    throw std::runtime_error("this VM backend cannot restore snapshots (--vmm local): use --vmm qemu");
+  }
   // Whether VMs of this backend have NIC slots (bridges need them).
   virtual bool has_nic_slots() const = 0;
   // VmInfo.accel: "kvm", "tcg" or "local".

@@ -29,6 +29,10 @@ struct VmSlot : public kj::Refcounted {
   // 1-based creation order in the file: the VM's host part in every bridge
   // subnet and in its MAC addresses (docs/networking.md).
   std::size_t index = 0;
+  // What the running guest was started with (snapshot metadata).
+  std::uint64_t ram_bytes = 0;
+  std::uint32_t cpus = 1;
+  std::size_t nic_slots = 0;
   // Booted by a backend without network devices (--vmm local).
   bool without_nics = false;
   // Called once when the VM goes (its NICs leave every bridge).

@@ -34,17 +34,22 @@ class VmLauncher final : public VmBackend {
   // Starts QEMU (not yet ready: see QemuVm::wait_ready). Throws
   // std::runtime_error naming the VM and the file or step at fault.
   kj::Own<QemuVm> launch(const BootPlan& plan, GuestNics nics = {});
+  // As launch(), from a snapshot (see VmBackend::restore_vm).
+  kj::Own<QemuVm> launch_restore(const BootPlan& plan, GuestNics nics, SnapshotSource snapshot);
   Accel accel() const { return settings_.accel; }
 
   // VmBackend: make_boot_plan() from the profile and request, then launch().
   LaunchedVm launch_vm(const std::string& name, const Profile& profile, const VmRequest& request,
                        GuestNics nics) override;
+  LaunchedVm restore_vm(const std::string& name, const Profile& profile, const VmRequest& request, GuestNics nics,
+                        SnapshotSource snapshot) override;
   bool has_nic_slots() const override { return true; }
   std::string accel_name() const override { return to_string(settings_.accel); }
 
  private:
   std::filesystem::path agent_overlay_for(const BootPlan& plan) const;
   std::uint32_t next_vsock_cid();
+  QemuSpawnRequest spawn_request(const BootPlan& plan, GuestNics nics);
 
   kj::AsyncIoContext& io_;
   VmHostSettings settings_;

@@ -1,5 +1,16 @@
 #include "vm_server.h"
 
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "kj_error.h"
@@ -25,6 +36,8 @@ const char* state_name(VmState state) {
   return "unknown";
 }
 
+std::string text_of(capnp::Text::Reader text) { return std::string(text.begin(), text.size()); }
+
 }  // namespace
 
 kj::Promise<void> VmServer::boot(BootContext context) {
@@ -40,11 +53,15 @@ kj::Promise<void> VmServer::boot(BootContext context) {
     GuestNics nics;
     slot.without_nics = !services_.launcher.has_nic_slots();
     if (!slot.without_nics) nics = network_.provision(slot);
+    const std::size_t nics_count = nics.backends.size();
     LaunchedVm launched = services_.launcher.launch_vm(
         slot.name, *profile, merge_vm_requests(slot.created_with, boot_request), std::move(nics));
     vm = launched.vm.get();
     slot.vm = kj::mv(launched.vm);
     slot.state = VmState::booting;
+    slot.ram_bytes = launched.memory_bytes;
+    slot.cpus = launched.cpus;
+    slot.nic_slots = nics_count;
     context.getResults().initInfo().setMemoryBytes(launched.memory_bytes);
   } catch (const std::exception& error) {
     throw_kj_error(fmt::format("VM `{}`: {}", slot.name, error.what()));
@@ -67,6 +84,122 @@ kj::Promise<void> VmServer::boot(BootContext context) {
             slot_->release();
             kj::throwFatalException(kj::mv(error));
           });
+}
+
+kj::Promise<void> VmServer::snapshot(SnapshotContext context) {
+  const std::string requested = text_of(context.getParams().getPath());
+  if (slot_->state != VmState::booted && slot_->state != VmState::paused) {
+    throw_kj_error(fmt::format("snapshot: the VM is {}, it must be booted or paused", state_name(slot_->state)));
+  }
+  RunningVm& vm = vm_for("snapshot", slot_->state);
+  auto pending = [&]() {
+    try {
+      return kj::heap<PendingSnapshot>(snapshots_.create(requested, slot_->name));
+    } catch (const std::exception& error) {
+      throw_kj_error(fmt::format("snapshot: {}", error.what()));
+    }
+  }();
+  PendingSnapshot& file = *pending;
+  const VmState before = slot_->state;
+  slot_->transitioning = true;
+  return vm.snapshot(file.fd())
+      .then([this, &file, before, context]() mutable {
+        slot_->transitioning = false;
+        SnapshotInfo info{.vm = slot_->name,
+                          .profile = slot_->profile,
+                          .ram_bytes = slot_->ram_bytes,
+                          .cpus = slot_->cpus,
+                          .nic_slots = static_cast<std::uint32_t>(slot_->nic_slots),
+                          .accel = services_.launcher.accel_name(),
+                          .taken_at_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count()};
+        (void)before;
+        try {
+          finish_snapshot_file(file.fd(), info);
+          file.commit();
+        } catch (const std::exception& error) {
+          throw_kj_error(fmt::format("snapshot: {}", error.what()));
+        }
+        struct stat st {};
+        ::fstat(file.fd(), &st);
+        auto results = context.getResults();
+        results.setPath(file.path().string());
+        results.setSize(static_cast<std::uint64_t>(st.st_size));
+      },
+      [this](kj::Exception&& error) {
+        slot_->transitioning = false;
+        throw_kj_error(fmt::format("snapshot: {}", error.getDescription().cStr()));
+      })
+      .attach(kj::mv(pending));
+}
+
+kj::Promise<void> VmServer::restore(RestoreContext context) {
+  VmSlot& slot = *slot_;
+  const std::string requested = text_of(context.getParams().getPath());
+  if (slot.state != VmState::created && slot.state != VmState::shut_down) {
+    throw_kj_error(fmt::format("restore: the VM is {}, it must be created or shut down", state_name(slot.state)));
+  }
+  const Profile* profile = services_.config.find_profile(slot.profile);
+  if (!profile) throw_kj_error(fmt::format("VM `{}`: profile `{}` vanished", slot.name, slot.profile));
+  RunningVm* vm = nullptr;
+  try {
+    std::filesystem::path path;
+    OwnedFd ram = snapshots_.open_existing(requested, &path);
+    SnapshotInfo info = read_snapshot_file(ram.get(), path.string());
+    if (info.profile != slot.profile) {
+      throw std::runtime_error(fmt::format("snapshot {} is of a `{}` VM and this VM's profile is `{}`", path.string(),
+                                           info.profile, slot.profile));
+    }
+    OwnedFd state(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!state.valid() || ::lseek(state.get(), static_cast<off_t>(info.ram_bytes), SEEK_SET) < 0) {
+      throw std::runtime_error(fmt::format("snapshot {}: {}", path.string(), std::strerror(errno)));
+    }
+    GuestNics nics;
+    slot.without_nics = !services_.launcher.has_nic_slots();
+    if (!slot.without_nics) nics = network_.provision(slot);
+    if (nics.backends.size() != info.nic_slots) {
+      throw std::runtime_error(fmt::format(
+          "snapshot {} was taken of a VM with {} NIC slots and this one would have {}: NIC slots exist only when a "
+          "bridge was declared before boot, so declare one (provium:bridge) before restoring",
+          path.string(), info.nic_slots, nics.backends.size()));
+    }
+    LaunchedVm launched = services_.launcher.restore_vm(slot.name, *profile, slot.created_with, std::move(nics),
+                                                        SnapshotSource{std::move(ram), std::move(state), info});
+    vm = launched.vm.get();
+    slot.vm = kj::mv(launched.vm);
+    slot.state = VmState::booting;
+    slot.ram_bytes = info.ram_bytes;
+    slot.cpus = info.cpus;
+    slot.nic_slots = info.nic_slots;
+    context.getResults().initInfo().setMemoryBytes(launched.memory_bytes);
+  } catch (const std::exception& error) {
+    throw_kj_error(fmt::format("restore: VM `{}`: {}", slot.name, error.what()));
+  }
+  return vm->wait_ready(kReadyTimeout).then(
+      [this, context]() mutable {
+        RunningVm* vm = nullptr;
+        KJ_IF_MAYBE(booted, slot_->vm) { vm = booted->get(); }
+        if (!vm) throw_kj_error(fmt::format("VM `{}` was shut down while restoring", slot_->name));
+        slot_->state = VmState::booted;
+        auto results = context.getResults();
+        auto info = results.getInfo();
+        info.setAccel(services_.launcher.accel_name());
+        info.setCid(vm->vsock_cid().value_or(0));
+        results.setChannel(kj::heap<AgentChannelServer>(vm->agent_fd_for_runner()));
+        std::array<kj::byte, 64> entropy{};
+        if (::getrandom(entropy.data(), entropy.size(), 0) != static_cast<ssize_t>(entropy.size())) {
+          throw_kj_error(fmt::format("restore: getrandom: {}", std::strerror(errno)));
+        }
+        results.setEntropy(capnp::Data::Reader(entropy.data(), entropy.size()));
+        results.setHostTimeNs(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+      },
+      [this](kj::Exception&& error) {
+        slot_->release();
+        throw_kj_error(fmt::format("restore: {}", error.getDescription().cStr()));
+      });
 }
 
 kj::Promise<void> VmServer::shutdown(ShutdownContext) {
@@ -92,8 +225,6 @@ namespace {
 capnp::Data::Reader as_data(const std::string& bytes) {
   return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size());
 }
-
-std::string text_of(capnp::Text::Reader text) { return std::string(text.begin(), text.size()); }
 
 }  // namespace
 

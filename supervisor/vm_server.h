@@ -10,6 +10,7 @@
 
 #include "host_file_access.h"
 #include "runner.capnp.h"
+#include "snapshot_places.h"
 #include "test_network.h"
 #include "vm_fleet.h"
 #include "vm_services.h"
@@ -36,8 +37,9 @@ class VmServer final : public wire::runner::Vm::Server {
  public:
   static constexpr std::uint32_t kMaxConsoleTail = 256 * 1024;
 
-  VmServer(kj::Own<VmSlot> slot, const VmServices& services, const HostFileRoots& host_files, TestNetwork& network)
-      : slot_(kj::mv(slot)), services_(services), host_files_(host_files), network_(network) {}
+  VmServer(kj::Own<VmSlot> slot, const VmServices& services, const HostFileRoots& host_files, TestNetwork& network,
+           SnapshotPlaces& snapshots)
+      : slot_(kj::mv(slot)), services_(services), host_files_(host_files), network_(network), snapshots_(snapshots) {}
   // The runner dropped its last reference: nothing can use the VM any more.
   ~VmServer() noexcept(false) { slot_->release(); }
 
@@ -51,6 +53,8 @@ class VmServer final : public wire::runner::Vm::Server {
   kj::Promise<void> reset(ResetContext context) override;
   kj::Promise<void> powerButton(PowerButtonContext context) override;
   kj::Promise<void> openHostFile(OpenHostFileContext context) override;
+  kj::Promise<void> snapshot(SnapshotContext context) override;
+  kj::Promise<void> restore(RestoreContext context) override;
 
   // For a Bridge that got this VM back as a capability.
   VmSlot& slot() { return *slot_; }
@@ -68,6 +72,7 @@ class VmServer final : public wire::runner::Vm::Server {
   const VmServices& services_;
   const HostFileRoots& host_files_;
   TestNetwork& network_;
+  SnapshotPlaces& snapshots_;
 };
 
 }  // namespace provium

@@ -11,6 +11,7 @@ QemuInvocation tcg_invocation() {
   return QemuInvocation{.binary = "/usr/bin/qemu-system-x86_64",
                         .accel = Accel::tcg,
                         .memory_bytes = 256ull << 20,
+                        .ram_fd = 20,
                         .cpus = 1,
                         .kernel_path = "/dev/fd/6",
                         .initrd_path = "/dev/fd/7",
@@ -23,7 +24,8 @@ QemuInvocation tcg_invocation() {
 TEST(QemuArgv, MicrovmRecipeUnderTcg) {
   const std::vector<std::string> expected = {
       "/usr/bin/qemu-system-x86_64",
-      "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on",
+      "-M", "microvm,x-option-roms=off,isa-serial=on,rtc=on,memory-backend=ram",
+      "-object", "memory-backend-file,id=ram,size=256M,mem-path=/dev/fd/20,share=on",
       "-accel", "tcg", "-cpu", "qemu64", "-m", "256M", "-smp", "1",
       "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
       "-kernel", "/dev/fd/6", "-initrd", "/dev/fd/7", "-append", "console=ttyS0 quiet",
@@ -67,9 +69,21 @@ TEST(QemuArgv, SeededRngReadsTheInheritedPipeThroughAnFdSet) {
   const auto argv = build_qemu_argv(invocation);
   auto after = [&](const std::string& flag) { return *(std::find(argv.begin(), argv.end(), flag) + 1); };
   EXPECT_EQ(after("-add-fd"), "fd=9,set=1");
-  EXPECT_EQ(after("-object"), "rng-random,id=rng,filename=/dev/fdset/1");
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "rng-random,id=rng,filename=/dev/fdset/1"), argv.end());
   EXPECT_NE(std::find(argv.begin(), argv.end(), "virtio-rng-device,rng=rng"), argv.end());
   EXPECT_EQ(std::find(argv.begin(), argv.end(), "virtio-rng-device"), argv.end()) << "one rng device only";
+}
+
+TEST(QemuArgv, ARestoreMapsTheSnapshotPrivatelyAndWaitsForItsState) {
+  QemuInvocation invocation = tcg_invocation();
+  invocation.ram_shared = false;
+  invocation.incoming = true;
+  const auto argv = build_qemu_argv(invocation);
+  auto after = [&](const std::string& flag) { return *(std::find(argv.begin(), argv.end(), flag) + 1); };
+  EXPECT_EQ(after("-object"), "memory-backend-file,id=ram,size=256M,mem-path=/dev/fd/20,share=off");
+  EXPECT_EQ(after("-incoming"), "defer");
+  const auto cold = build_qemu_argv(tcg_invocation());
+  EXPECT_EQ(std::find(cold.begin(), cold.end(), "-incoming"), cold.end());
 }
 
 }  // namespace

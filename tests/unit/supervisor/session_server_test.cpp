@@ -63,12 +63,34 @@ class Session : public ::testing::Test {
   FileProgress progress_;
   TestNetwork network_{[] { return make_file_network(NetDatapath::user); }};
   VmCapabilitySet vm_servers_;
+  SnapshotPlaces snapshots_{dir_.path() / "snapshots", "session-test"};
   VmFleet fleet_;
   int finish_calls_ = 0;
   std::vector<wire::Vm::Client> vms_;
-  wire::Session::Client client_ = kj::heap<SessionServer>(job_, progress_, fleet_, network_, vm_servers_, services_,
+  wire::Session::Client client_ = kj::heap<SessionServer>(job_, progress_, fleet_, network_, vm_servers_, snapshots_, services_,
                                                           [this]() { ++finish_calls_; });
 };
+
+// A runner names snapshot files; nothing outside snapshot_dir is touched.
+TEST_F(Session, SnapshotFilesOutsideTheSnapshotDirAreRefused) {
+  hello();
+  const auto outside = dir_.write("outside.snap", "keep me");
+  auto remove = client_.deleteSnapshotRequest();
+  remove.setPath(outside.string());
+  try {
+    remove.send().wait(io_.waitScope);
+    ADD_FAILURE() << "deleteSnapshot outside snapshot_dir was accepted";
+  } catch (const kj::Exception& error) {
+    EXPECT_NE(std::string(error.getDescription().cStr()).find("outside snapshot_dir"), std::string::npos)
+        << error.getDescription().cStr();
+  }
+  EXPECT_TRUE(std::filesystem::exists(outside));
+  auto info = client_.snapshotInfoRequest();
+  info.setPath("never-written.snap");
+  auto reply = info.send().wait(io_.waitScope);
+  EXPECT_FALSE(reply.getExists());
+  EXPECT_EQ(reply.getSize(), 0u);
+}
 
 // A second file's session: its VMs must be useless to the first one's bridges.
 TEST_F(Session, BridgesRefuseAnotherSessionsVms) {
@@ -78,7 +100,7 @@ TEST_F(Session, BridgesRefuseAnotherSessionsVms) {
   VmCapabilitySet other_servers;
   VmFleet other_fleet;
   wire::Session::Client other = kj::heap<SessionServer>(job_, other_progress, other_fleet, other_network,
-                                                        other_servers, services_, [] {});
+                                                        other_servers, snapshots_, services_, [] {});
   auto hi = other.helloRequest();
   hi.setRunnerVersion(wire::PROTOCOL_VERSION);
   hi.send().wait(io_.waitScope);

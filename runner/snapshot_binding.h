@@ -1,0 +1,19 @@
+// The Snapshot userdata (docs/snapshots.md): a handle on a snapshot file
+// the supervisor wrote: snap:path(), snap:size(), snap:delete(). And the VM
+// methods that make and use them: vm:snapshot([path]), vm:restore(snap|path).
+#pragma once
+
+#include <lua.hpp>
+
+namespace provium::runner {
+
+inline constexpr const char* kSnapshotTypeName = "provium.Snapshot";
+
+// Registers the metatable (once per state, under run_protected()).
+void register_snapshot_type(lua_State* L);
+
+// vm:snapshot and vm:restore, for vm_binding.cpp's method table.
+int vm_snapshot(lua_State* L);
+int vm_restore(lua_State* L);
+
+}  // namespace provium::runner
