@@ -41,6 +41,13 @@ interface Session {
   snapshotInfo @7 (path :Text) -> (exists :Bool, size :UInt64);
   # Idempotent: removing what is already gone is fine.
   deleteSnapshot @8 (path :Text);
+
+  # `provium:vm_fixture(name)` (docs/fixtures.md): the supervisor finds
+  # <name>.fixture.lua under this file's roots, builds it into the fixture
+  # cache unless its key is there already (another runner runs the fixture),
+  # and returns a new VM of this file restored from it, as Vm.restore does.
+  vmFixture @9 (name :Text) -> (vm :Vm, vmName :Text, profile :Text, channel :AgentChannel, info :VmInfo,
+                                entropy :Data, hostTimeNs :Int64);
 }
 
 # --- Test networks ---------------------------------------------------------
@@ -130,6 +137,7 @@ struct FileJob {
   source @2 :Data;
   filter @3 :TestFilter;
   testHooks @4 :Bool;          # expose _provium_test_hooks (Provium's own tests only)
+  fixture @5 :Bool;            # a *.fixture.lua: its chunk returns a Snapshot, it has no tests
 }
 
 struct TestFilter {
@@ -236,4 +244,5 @@ struct FileOutcome {
   hasChunkError @0 :Bool;
   chunkError @1 :Text;
   tests @2 :List(TestOutcome);
+  fixtureSnapshot @3 :Text;    # a fixture's returned Snapshot (its path; the supervisor checks it)
 }

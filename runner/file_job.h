@@ -23,6 +23,7 @@ struct FileJob {
   std::string source;
   TestFilter filter;
   bool test_hooks = false;
+  bool fixture = false;       // a *.fixture.lua: its chunk returns a Snapshot; no tests
 };
 
 enum class TestStatus { passed, failed, skipped };
@@ -39,6 +40,7 @@ struct FileOutcome {
   bool has_chunk_error = false;
   std::string chunk_error;
   std::vector<TestOutcome> tests;
+  std::string fixture_snapshot;  // a fixture's returned Snapshot (its path)
 };
 
 }  // namespace provium::runner

@@ -44,7 +44,7 @@ class FileRun {
       outcome.chunk_error = "internal error preparing the Lua state: " + *error;
       return outcome;
     }
-    if (auto error = run_chunk()) {
+    if (auto error = run_chunk(outcome)) {
       outcome.has_chunk_error = true;
       outcome.chunk_error = *error;
       log_errors(lab_.close_all());
@@ -54,6 +54,11 @@ class FileRun {
     if (auto error = run_protected(L(), [&](lua_State* S) { count = registered_test_count(S); })) {
       outcome.has_chunk_error = true;
       outcome.chunk_error = *error;
+    }
+    if (job_.fixture && count > 0) {
+      outcome.has_chunk_error = true;
+      outcome.chunk_error = job_.display_path + ": a fixture file cannot declare tests (test() is for *.test.lua)";
+      count = 0;
     }
     for (int index = 1; index <= count; ++index) outcome.tests.push_back(run_test(index));
     log_errors(lab_.close_all());
@@ -86,17 +91,27 @@ class FileRun {
     });
   }
 
-  std::optional<std::string> run_chunk() {
+  // A fixture's chunk must return the Snapshot it made; its path goes to `outcome`.
+  std::optional<std::string> run_chunk(FileOutcome& outcome) {
     if (luaL_loadbufferx(L(), job_.source.data(), job_.source.size(), job_.chunk_name.c_str(), "t") != LUA_OK) {
       std::string message = describe_error_value(L(), -1);
       lua_pop(L(), 1);
       return message;
     }
-    if (lua_pcall(L(), 0, 0, 0) != LUA_OK) {
+    if (lua_pcall(L(), 0, job_.fixture ? 1 : 0, 0) != LUA_OK) {
       std::string message = describe_error_value(L(), -1);
       lua_pop(L(), 1);
       return message;
     }
+    if (!job_.fixture) return std::nullopt;
+    const std::optional<std::string> path = snapshot_path_at(L(), -1);
+    const std::string returned = luaL_typename(L(), -1);
+    lua_pop(L(), 1);
+    if (!path) {
+      return job_.display_path + ": a VM fixture must end with `return vm:snapshot()`; its chunk returned " +
+             (returned == "userdata" ? std::string("a userdata that is not a Snapshot") : "a " + returned);
+    }
+    outcome.fixture_snapshot = *path;
     return std::nullopt;
   }
 

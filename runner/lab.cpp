@@ -42,6 +42,26 @@ std::shared_ptr<Vm> Lab::create_vm(const std::string& name, const std::string& p
   return vm;
 }
 
+std::shared_ptr<Vm> Lab::vm_fixture(const std::string& name) {
+  if (auto found = fixture_vms_.find(name); found != fixture_vms_.end()) return found->second;
+  FixtureVm fixture;
+  try {
+    fixture = link_.vm_fixture(name);
+  } catch (const std::exception& error) {
+    throw std::runtime_error("provium:vm_fixture(\"" + name + "\"): " + error.what());
+  }
+  if (find_vm(fixture.name)) {
+    // The supervisor's VM is released with `fixture.backend` below.
+    throw std::runtime_error("provium:vm_fixture(\"" + name + "\"): its VM is named `" + fixture.name +
+                             "`, and this file already has a VM of that name");
+  }
+  auto vm = std::make_shared<Vm>(fixture.name, fixture.profile, VmSpec{}, std::move(fixture.backend), clock_);
+  vm->adopt_restored(std::move(fixture.restored));
+  file_scope_.vms.push_back(vm);
+  fixture_vms_[name] = vm;
+  return vm;
+}
+
 std::shared_ptr<Bridge> Lab::find_bridge(const std::string& name) const {
   for (const Scope* scope : {test_scope_ ? &*test_scope_ : nullptr, &file_scope_}) {
     if (scope == nullptr) continue;

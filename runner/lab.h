@@ -12,6 +12,7 @@
 #include "vm.h"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,9 @@ class Lab {
   // name is taken in this scope or (from a test) already declared at file
   // scope, or when the supervisor refuses.
   std::shared_ptr<Vm> create_vm(const std::string& name, const std::string& profile, const VmSpec& spec);
+  // provium:vm_fixture: the VM restored from fixture `name`, at file scope
+  // wherever it is called, and the same VM on later calls in this file.
+  std::shared_ptr<Vm> vm_fixture(const std::string& name);
   // Test scope first, then file scope; null when absent.
   std::shared_ptr<Vm> find_vm(const std::string& name) const;
 
@@ -71,6 +75,7 @@ class Lab {
   Scope file_scope_;
   std::optional<Scope> test_scope_;
   std::optional<Millis> default_timeout_;
+  std::map<std::string, std::shared_ptr<Vm>> fixture_vms_;  // by fixture name
 };
 
 }  // namespace provium::runner

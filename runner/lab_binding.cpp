@@ -23,12 +23,12 @@ constexpr int kResetSlot = 2;
 
 // Documented Lab methods this runner does not have yet: calling one says so
 // instead of "attempt to call a nil value".
-constexpr std::array<std::string_view, 13> kNotYetSupported = {
-    "lab", "vm_fixture", "lab_fixture", "claim", "boot", "shutdown",
+constexpr std::array<std::string_view, 12> kNotYetSupported = {
+    "lab", "lab_fixture", "claim", "boot", "shutdown",
     "snapshot", "restore", "barrier", "include", "remove", "vm_names", "bridge_names"};
 
 bool is_reserved(std::string_view name) {
-  return name == "vm" || name == "bridge" || name == "pack" || name == "unpack" || name == "timeout" ||
+  return name == "vm" || name == "bridge" || name == "vm_fixture" || name == "pack" || name == "unpack" || name == "timeout" ||
          name == "reset_between_tests" ||
          std::find(kNotYetSupported.begin(), kNotYetSupported.end(), name) != kNotYetSupported.end();
 }
@@ -59,6 +59,14 @@ int lab_vm(lua_State* L) {
   const std::string profile = read_text(L, 3, "provium:vm: `" + name + "`: profile");
   const VmSpec spec = read_vm_spec(L, 4, "provium:vm: `" + name + "`");
   push_vm(L, lab.create_vm(name, profile, spec));
+  return 1;
+}
+
+// provium:vm_fixture(name) and provium.vm_fixture(name) alike.
+int lab_vm_fixture(lua_State* L) {
+  const int name_at = luaL_testudata(L, 1, kLabTypeName) != nullptr ? 2 : 1;
+  const std::string name = read_text(L, name_at, "provium:vm_fixture: fixture name");
+  push_vm(L, lab_of(L).vm_fixture(name));
   return 1;
 }
 
@@ -142,6 +150,9 @@ void push_reserved_members(lua_State* L, Lab& lab) {
   lua_setfield(L, -2, "vm");
   lua_pushcfunction(L, lua_entry<lab_bridge>);
   lua_setfield(L, -2, "bridge");
+  lua_pushlightuserdata(L, &lab);
+  lua_pushcclosure(L, lua_entry<lab_vm_fixture>, 1);
+  lua_setfield(L, -2, "vm_fixture");
   lua_getglobal(L, LUA_STRLIBNAME);
   for (const char* name : {"pack", "unpack"}) {
     lua_getfield(L, -1, name);

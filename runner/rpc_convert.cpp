@@ -58,6 +58,7 @@ FileJob file_job_from_wire(wire::runner::FileJob::Reader job) {
   out.filter.tag_meta = pairs(filter.getTagMeta());
   out.filter.no_tag_meta = pairs(filter.getNoTagMeta());
   out.test_hooks = job.getTestHooks();
+  out.fixture = job.getFixture();
   return out;
 }
 
@@ -88,6 +89,7 @@ void test_outcome_to_wire(const TestOutcome& outcome, wire::runner::TestOutcome:
 void file_outcome_to_wire(const FileOutcome& outcome, wire::runner::FileOutcome::Builder out) {
   out.setHasChunkError(outcome.has_chunk_error);
   out.setChunkError(wire_text(outcome.chunk_error));
+  out.setFixtureSnapshot(wire_text(outcome.fixture_snapshot));
   auto tests = out.initTests(static_cast<unsigned>(outcome.tests.size()));
   for (unsigned i = 0; i < tests.size(); ++i) test_outcome_to_wire(outcome.tests[i], tests[i]);
 }

@@ -70,6 +70,24 @@ void RpcSession::delete_snapshot(const std::string& path) {
   wait_rpc(request.send().ignoreResult(), wait_scope_, "Session.deleteSnapshot");
 }
 
+FixtureVm RpcSession::vm_fixture(const std::string& name) {
+  auto request = session_.vmFixtureRequest();
+  request.setName(name);
+  // Building a fixture boots and runs another file first: no deadline here
+  // beyond the test's own (the runner's clock interrupts a wait that long).
+  auto response = wait_rpc(request.send(), wait_scope_);
+  FixtureVm fixture;
+  fixture.backend = std::make_unique<RpcVmBackend>(response.getVm(), wait_scope_, timer_);
+  fixture.name = response.getVmName().cStr();
+  fixture.profile = response.getProfile().cStr();
+  fixture.restored.booted.agent_fd = carried_agent_fd(response.getChannel(), wait_scope_);
+  fixture.restored.booted.info = vm_info_from_wire(response.getInfo());
+  const auto entropy = response.getEntropy();
+  fixture.restored.entropy.assign(reinterpret_cast<const char*>(entropy.begin()), entropy.size());
+  fixture.restored.host_time_ns = response.getHostTimeNs();
+  return fixture;
+}
+
 void RpcSession::test_started(const std::string& name) {
   auto request = session_.testStartedRequest();
   request.setName(wire_text(name));

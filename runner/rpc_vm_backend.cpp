@@ -42,6 +42,10 @@ std::string bytes_of(capnp::Data::Reader data) {
 
 }  // namespace
 
+kj::AutoCloseFd carried_agent_fd(wire::runner::AgentChannel::Client channel, kj::WaitScope& wait_scope) {
+  return carried_fd(kj::mv(channel), wait_scope, "agent channel");
+}
+
 BootedVm RpcVmBackend::boot(const VmSpec& spec, Deadline deadline) {
   auto request = vm_.bootRequest();
   vm_spec_to_wire(spec, request.initOptions());

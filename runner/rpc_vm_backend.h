@@ -10,6 +10,9 @@
 
 namespace provium::runner {
 
+// Our own copy of the agent connection an AgentChannel carries.
+kj::AutoCloseFd carried_agent_fd(wire::runner::AgentChannel::Client channel, kj::WaitScope& wait_scope);
+
 class RpcVmBackend final : public VmBackend {
  public:
   RpcVmBackend(wire::runner::Vm::Client vm, kj::WaitScope& wait_scope, kj::Timer& timer)

@@ -84,6 +84,12 @@ void register_snapshot_type(lua_State* L) {
   lua_pop(L, 1);
 }
 
+std::optional<std::string> snapshot_path_at(lua_State* L, int index) {
+  SnapshotHandle* snapshot = test_shared<SnapshotHandle>(L, index, kSnapshotTypeName);
+  if (snapshot == nullptr) return std::nullopt;
+  return snapshot->path;
+}
+
 int vm_snapshot(lua_State* L) {
   Vm& vm = vm_self(L, "snapshot");
   std::string path;

@@ -5,12 +5,18 @@
 
 #include <lua.hpp>
 
+#include <optional>
+#include <string>
+
 namespace provium::runner {
 
 inline constexpr const char* kSnapshotTypeName = "provium.Snapshot";
 
 // Registers the metatable (once per state, under run_protected()).
 void register_snapshot_type(lua_State* L);
+
+// The path of the Snapshot at `index`, if it is one.
+std::optional<std::string> snapshot_path_at(lua_State* L, int index);
 
 // vm:snapshot and vm:restore, for vm_binding.cpp's method table.
 int vm_snapshot(lua_State* L);

@@ -153,6 +153,14 @@ class BridgeBackend {
   virtual std::string datapath() const = 0;
 };
 
+// A VM restored from a fixture (provium:vm_fixture), as the supervisor made it.
+struct FixtureVm {
+  std::unique_ptr<VmBackend> backend;
+  std::string name;     // the VM's name in the fixture
+  std::string profile;
+  RestoredVm restored;
+};
+
 struct ModuleSource {
   std::string chunk_name;
   std::string source;
@@ -176,6 +184,10 @@ class SupervisorLink {
   virtual void delete_snapshot(const std::string& path) {
     (void)path;
     throw std::runtime_error("snapshots: not provided by this supervisor link");
+  }
+  virtual FixtureVm vm_fixture(const std::string& name) {
+    (void)name;
+    throw std::runtime_error("fixtures: not provided by this supervisor link");
   }
   virtual void test_started(const std::string& name) = 0;
   virtual void test_finished(const TestOutcome& outcome) = 0;

@@ -409,6 +409,10 @@ void Vm::restore(const std::string& path) {
   } catch (const std::exception& error) {
     throw std::runtime_error("vm " + quoted(name_) + ": " + error.what());
   }
+  adopt_restored(std::move(restored));
+}
+
+void Vm::adopt_restored(RestoredVm restored) {
   info_ = restored.booted.info;
   end_agent_session();
   greet_agent(std::move(restored.booted.agent_fd), "restore");

@@ -110,6 +110,8 @@ class Vm {
   // with fresh entropy and the host's wall clock.
   SnapshotTaken snapshot(const std::string& path);
   void restore(const std::string& path);
+  // Takes a guest the supervisor already restored (provium:vm_fixture).
+  void adopt_restored(RestoredVm restored);
 
   // Console. The log as the supervisor kept it; a new output socket for a
   // console stream; input written through one connection kept per VM.

@@ -11,6 +11,7 @@ FileResult from_finish(const std::string& path, const FileProgress& progress) {
   FileResult result{.path = path};
   result.tests = progress.final_tests.empty() ? progress.finished : progress.final_tests;
   result.chunk_error = progress.chunk_error;
+  result.fixture_snapshot = progress.fixture_snapshot;
   const bool any_failed = result.counts().failed > 0 || result.chunk_error.has_value();
   result.status = any_failed ? FileStatus::failed : FileStatus::passed;
   return result;

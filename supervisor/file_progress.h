@@ -17,6 +17,7 @@ struct FileProgress {
   bool finish_received = false;            // finish() was called
   std::optional<std::string> chunk_error;  // from finish()
   std::vector<TestResult> final_tests;     // from finish()
+  std::optional<std::string> fixture_snapshot;  // from finish(), a fixture's returned snapshot (unchecked)
 };
 
 }  // namespace provium

@@ -35,6 +35,9 @@ struct FileResult {
   std::optional<std::string> error;        // why the runner crashed or timed out
   std::vector<TestResult> tests;
   std::chrono::milliseconds elapsed{0};
+  // A fixture file's returned snapshot as its runner named it (unchecked:
+  // FileRun::claim_fixture_snapshot checks it).
+  std::optional<std::string> fixture_snapshot;
 
   TestCounts counts() const;
   bool passed() const { return status == FileStatus::passed; }

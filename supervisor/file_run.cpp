@@ -1,5 +1,14 @@
 #include "file_run.h"
 
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "guest_ram.h"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -39,7 +48,8 @@ HostFileRoots host_file_roots_for(const std::vector<std::filesystem::path>& modu
 
 }  // namespace
 
-FileRun::FileRun(kj::AsyncIoContext& io, const VmServices& services, const FileRunSettings& settings, TestFile file)
+FileRun::FileRun(kj::AsyncIoContext& io, const VmServices& services, const FileRunSettings& settings, TestFile file,
+                 FixtureProvider* fixtures, bool fixture_job)
     : io_(io),
       services_(services),
       settings_(settings),
@@ -52,6 +62,21 @@ FileRun::FileRun(kj::AsyncIoContext& io, const VmServices& services, const FileR
   job_.module_roots = module_roots_for(file_, settings_);
   job_.cwd = settings_.cwd;
   job_.host_files = host_file_roots_for(job_.module_roots, settings_);
+  job_.fixture = fixture_job;
+  fixtures_ = fixtures;
+}
+
+void FileRun::claim_fixture_snapshot(const std::string& named, const std::filesystem::path& into) {
+  std::filesystem::path path;
+  OwnedFd fd = snapshots_.open_existing(named, &path);
+  if (::rename(path.c_str(), into.c_str()) == 0) return;
+  if (errno != EXDEV) throw std::runtime_error(fmt::format("cannot move {} into the cache: {}", path.string(), std::strerror(errno)));
+  // snapshot_dir and cache_dir on different file systems: copy, keeping holes.
+  OwnedFd out(::open(into.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!out.valid()) throw std::runtime_error(fmt::format("{}: {}", into.string(), std::strerror(errno)));
+  struct stat st {};
+  ::fstat(fd.get(), &st);
+  copy_sparse(fd.get(), out.get(), static_cast<std::uint64_t>(st.st_size));
 }
 
 std::chrono::milliseconds FileRun::elapsed() const {
@@ -81,7 +106,7 @@ kj::Promise<FileResult> FileRun::run() {
   auto finish = kj::newPromiseAndFulfiller<void>();
   finish_called_ = kj::mv(finish.fulfiller);
   auto session = kj::heap<SessionServer>(job_, progress_, fleet_, network_, vm_servers_, snapshots_, services_,
-                                         [this]() { finish_called_->fulfill(); });
+                                         [this]() { finish_called_->fulfill(); }, fixtures_);
   rpc_stream_ = io_.lowLevelProvider->wrapUnixSocketFd(kj::mv(spawned.rpc));
   rpc_server_ = kj::heap<capnp::TwoPartyServer>(kj::mv(session));
   // capnp 0.9 only *sends* fds (the agent channel) when this limit is non-zero.

@@ -41,12 +41,18 @@ struct FileRunSettings {
 
 class FileRun {
  public:
-  FileRun(kj::AsyncIoContext& io, const VmServices& services, const FileRunSettings& settings, TestFile file);
+  // `fixtures` serves provium:vm_fixture (null: none in this run). A
+  // `fixture_job` runs a *.fixture.lua whose chunk returns a snapshot.
+  FileRun(kj::AsyncIoContext& io, const VmServices& services, const FileRunSettings& settings, TestFile file,
+          FixtureProvider* fixtures = nullptr, bool fixture_job = false);
   FileRun(const FileRun&) = delete;
   FileRun& operator=(const FileRun&) = delete;
 
   // Call once; the FileRun must outlive the promise.
   kj::Promise<FileResult> run();
+  // After a fixture job passed: moves the snapshot its runner named (checked:
+  // inside snapshot_dir, a regular file) to `into`. Throws std::runtime_error.
+  void claim_fixture_snapshot(const std::string& named, const std::filesystem::path& into);
 
  private:
   kj::Promise<RunnerEnd> runner_end(kj::Promise<void> finish_called);
@@ -64,6 +70,7 @@ class FileRun {
   SnapshotPlaces snapshots_;
   FileProgress progress_;
   std::chrono::steady_clock::time_point started_;
+  FixtureProvider* fixtures_;
   TailBuffer log_{64 * 1024};
   // Before the fleet: released VMs leave the network, which must still be there.
   TestNetwork network_;

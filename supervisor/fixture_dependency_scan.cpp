@@ -109,12 +109,47 @@ class Lexer {
 
 bool is_symbol(const Token& token, char c) { return token.kind == Token::Kind::symbol && token.text[0] == c; }
 
-}  // namespace
-
-std::vector<ScannedDependency> scan_fixture_dependencies(std::string_view lua_source) {
+std::vector<Token> tokenize(std::string_view lua_source) {
   std::vector<Token> tokens;
   Lexer lexer(lua_source);
   for (Token token = lexer.next(); token.kind != Token::Kind::end; token = lexer.next()) tokens.push_back(token);
+  return tokens;
+}
+
+// The literal that is the whole first argument of the call whose name is at
+// tokens[i]: f("x"), f("x", ...) or f "x".
+const Token* literal_argument(const std::vector<Token>& tokens, std::size_t i) {
+  std::size_t arg = i + 1;
+  if (arg < tokens.size() && tokens[arg].kind == Token::Kind::string) return &tokens[arg];
+  if (arg >= tokens.size() || !is_symbol(tokens[arg], '(')) return nullptr;
+  ++arg;
+  if (arg + 1 >= tokens.size() || tokens[arg].kind != Token::Kind::string) return nullptr;
+  if (!is_symbol(tokens[arg + 1], ',') && !is_symbol(tokens[arg + 1], ')')) return nullptr;
+  return &tokens[arg];
+}
+
+}  // namespace
+
+ScannedUses scan_fixture_uses(std::string_view lua_source) {
+  const std::vector<Token> tokens = tokenize(lua_source);
+  ScannedUses uses;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const Token& name = tokens[i];
+    if (name.kind != Token::Kind::name) continue;
+    const bool method = i > 0 && (is_symbol(tokens[i - 1], ':') || is_symbol(tokens[i - 1], '.'));
+    const Token* literal = literal_argument(tokens, i);
+    if (literal == nullptr) continue;
+    if (name.text == "require" && !method) {
+      uses.modules.push_back(ScannedDependency{.path = literal->text, .line = literal->line});
+    } else if ((name.text == "vm_fixture" || name.text == "lab_fixture") && method) {
+      uses.fixtures.push_back(ScannedDependency{.path = literal->text, .line = literal->line});
+    }
+  }
+  return uses;
+}
+
+std::vector<ScannedDependency> scan_fixture_dependencies(std::string_view lua_source) {
+  const std::vector<Token> tokens = tokenize(lua_source);
 
   std::vector<ScannedDependency> found;
   for (std::size_t i = 1; i < tokens.size(); ++i) {

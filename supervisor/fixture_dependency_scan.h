@@ -18,4 +18,13 @@ struct ScannedDependency {
 
 std::vector<ScannedDependency> scan_fixture_dependencies(std::string_view lua_source);
 
+// What else a fixture's key depends on, read the same way (literals only):
+// `require("m")` / `require "m"`, and nested `vm_fixture("f")` /
+// `lab_fixture("f")` called with `:` or `.`.
+struct ScannedUses {
+  std::vector<ScannedDependency> modules;
+  std::vector<ScannedDependency> fixtures;
+};
+ScannedUses scan_fixture_uses(std::string_view lua_source);
+
 }  // namespace provium

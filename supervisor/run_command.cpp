@@ -10,6 +10,7 @@
 
 #include "exit_codes.h"
 #include "file_run.h"
+#include "fixture_builder.h"
 #include "fixture_command.h"
 #include "local_launcher.h"
 #include "report_json.h"
@@ -54,12 +55,13 @@ int run_tests(const RunOptions& options, std::ostream& out, std::ostream& err) {
     err << "provium: test networks: " << describe_net_choice(options.net) << "\n";
   }
 
+  FixtureBuilder fixtures(io, services, plan.settings, err);
   RunSummary summary;
   const auto started = std::chrono::steady_clock::now();
   Scheduler scheduler(
       kConcurrentFiles,
       [&](const TestFile& file) {
-        auto run = kj::heap<FileRun>(io, services, plan.settings, file);
+        auto run = kj::heap<FileRun>(io, services, plan.settings, file, &fixtures);
         auto result = run->run();
         return result.attach(kj::mv(run));
       },

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,6 +66,7 @@ kj::Promise<void> SessionServer::hello(HelloContext context) {
   job.setSource(as_data(job_.source));
   fill_filter(job.initFilter(), job_.selection);
   job.setTestHooks(job_.test_hooks);
+  job.setFixture(job_.fixture);
   return kj::READY_NOW;
 }
 
@@ -154,6 +156,39 @@ kj::Promise<void> SessionServer::deleteSnapshot(DeleteSnapshotContext context) {
   return kj::READY_NOW;
 }
 
+kj::Promise<void> SessionServer::vmFixture(VmFixtureContext context) {
+  require_greeted("vmFixture");
+  const std::string name = text_of(context.getParams().getName()).substr(0, 256);
+  if (fixtures_ == nullptr) throw_kj_error(fmt::format("vm_fixture `{}`: this run has no fixture cache", name));
+  return fixtures_->vm_fixture(name, job_.module_roots)
+      .then([this, name, context](std::filesystem::path entry) mutable {
+        OwnedFd ram(::open(entry.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        if (!ram.valid()) throw_kj_error(fmt::format("vm_fixture `{}`: {}: {}", name, entry.string(), std::strerror(errno)));
+        SnapshotInfo info;
+        kj::Own<VmServer> server;
+        try {
+          info = read_snapshot_file(ram.get(), entry.string());
+          if (!services_.config.find_profile(info.profile)) {
+            throw std::runtime_error(fmt::format("its VM uses profile `{}`, which is not configured", info.profile));
+          }
+          auto slot = fleet_.add(info.vm, info.profile, VmRequest{});
+          slot->on_release = [network = &network_](VmSlot& released) { network->release(released); };
+          server = kj::heap<VmServer>(kj::mv(slot), services_, job_.host_files, network_, snapshots_);
+        } catch (const std::exception& error) {
+          throw_kj_error(fmt::format("vm_fixture `{}`: {}", name, error.what()));
+        }
+        VmServer& vm = *server;
+        auto client = vm_servers_.add(kj::mv(server));
+        auto results = context.getResults();
+        results.setVm(client);
+        results.setVmName(info.vm);
+        results.setProfile(info.profile);
+        return vm.restore_from(entry, std::move(ram), info).then([context](VmServer::Restored restored) mutable {
+          fill_restore_results(restored, context.getResults());
+        });
+      });
+}
+
 kj::Promise<void> SessionServer::testStarted(TestStartedContext context) {
   require_greeted("testStarted");
   progress_.running = capped_text(context.getParams().getName(), kMaxTestNameBytes);
@@ -180,6 +215,9 @@ kj::Promise<void> SessionServer::finish(FinishContext context) {
     throw_kj_error(fmt::format("finish: {}", error.what()));
   }
   if (outcome.getHasChunkError()) progress_.chunk_error = capped_text(outcome.getChunkError(), kMaxMessageBytes);
+  if (job_.fixture && outcome.getFixtureSnapshot().size() > 0) {
+    progress_.fixture_snapshot = capped_text(outcome.getFixtureSnapshot(), 4096);
+  }
   progress_.running.reset();
   progress_.finish_received = true;
   if (on_finish_) on_finish_();

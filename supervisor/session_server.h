@@ -14,6 +14,7 @@
 #include "run_options.h"
 #include "runner.capnp.h"
 #include "bridge_server.h"
+#include "fixture_provider.h"
 #include "snapshot_places.h"
 #include "test_network.h"
 #include "vm_fleet.h"
@@ -30,6 +31,7 @@ struct FileJobSpec {
   std::vector<std::filesystem::path> module_roots;  // the file's own directory first
   std::filesystem::path cwd;                        // for display paths of modules
   HostFileRoots host_files;                         // what vm:push_file may read
+  bool fixture = false;                             // a *.fixture.lua: returns a Snapshot, no tests
 };
 
 class SessionServer final : public wire::runner::Session::Server {
@@ -38,9 +40,9 @@ class SessionServer final : public wire::runner::Session::Server {
   // and outlive the RPC connection.
   SessionServer(const FileJobSpec& job, FileProgress& progress, VmFleet& fleet, TestNetwork& network,
                 VmCapabilitySet& vm_servers, SnapshotPlaces& snapshots, const VmServices& services,
-                std::function<void()> on_finish)
+                std::function<void()> on_finish, FixtureProvider* fixtures = nullptr)
       : job_(job), progress_(progress), fleet_(fleet), network_(network), vm_servers_(vm_servers),
-        snapshots_(snapshots), services_(services), on_finish_(std::move(on_finish)) {}
+        snapshots_(snapshots), services_(services), on_finish_(std::move(on_finish)), fixtures_(fixtures) {}
 
   kj::Promise<void> hello(HelloContext context) override;
   kj::Promise<void> loadModule(LoadModuleContext context) override;
@@ -51,6 +53,7 @@ class SessionServer final : public wire::runner::Session::Server {
   kj::Promise<void> createBridge(CreateBridgeContext context) override;
   kj::Promise<void> snapshotInfo(SnapshotInfoContext context) override;
   kj::Promise<void> deleteSnapshot(DeleteSnapshotContext context) override;
+  kj::Promise<void> vmFixture(VmFixtureContext context) override;
 
  private:
   void require_greeted(const char* method) const;
@@ -63,6 +66,7 @@ class SessionServer final : public wire::runner::Session::Server {
   SnapshotPlaces& snapshots_;
   const VmServices& services_;
   std::function<void()> on_finish_;
+  FixtureProvider* fixtures_;  // null: this run has no fixture cache (unit tests)
 };
 
 }  // namespace provium

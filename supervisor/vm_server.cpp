@@ -134,9 +134,9 @@ kj::Promise<void> VmServer::snapshot(SnapshotContext context) {
       .attach(kj::mv(pending));
 }
 
-kj::Promise<void> VmServer::restore(RestoreContext context) {
+kj::Promise<VmServer::Restored> VmServer::restore_from(const std::filesystem::path& path, OwnedFd ram,
+                                                      const SnapshotInfo& info) {
   VmSlot& slot = *slot_;
-  const std::string requested = text_of(context.getParams().getPath());
   if (slot.state != VmState::created && slot.state != VmState::shut_down) {
     throw_kj_error(fmt::format("restore: the VM is {}, it must be created or shut down", state_name(slot.state)));
   }
@@ -144,9 +144,6 @@ kj::Promise<void> VmServer::restore(RestoreContext context) {
   if (!profile) throw_kj_error(fmt::format("VM `{}`: profile `{}` vanished", slot.name, slot.profile));
   RunningVm* vm = nullptr;
   try {
-    std::filesystem::path path;
-    OwnedFd ram = snapshots_.open_existing(requested, &path);
-    SnapshotInfo info = read_snapshot_file(ram.get(), path.string());
     if (info.profile != slot.profile) {
       throw std::runtime_error(fmt::format("snapshot {} is of a `{}` VM and this VM's profile is `{}`", path.string(),
                                            info.profile, slot.profile));
@@ -172,34 +169,51 @@ kj::Promise<void> VmServer::restore(RestoreContext context) {
     slot.ram_bytes = info.ram_bytes;
     slot.cpus = info.cpus;
     slot.nic_slots = info.nic_slots;
-    context.getResults().initInfo().setMemoryBytes(launched.memory_bytes);
   } catch (const std::exception& error) {
     throw_kj_error(fmt::format("restore: VM `{}`: {}", slot.name, error.what()));
   }
-  return vm->wait_ready(kReadyTimeout).then(
-      [this, context]() mutable {
-        RunningVm* vm = nullptr;
-        KJ_IF_MAYBE(booted, slot_->vm) { vm = booted->get(); }
-        if (!vm) throw_kj_error(fmt::format("VM `{}` was shut down while restoring", slot_->name));
-        slot_->state = VmState::booted;
-        auto results = context.getResults();
-        auto info = results.getInfo();
-        info.setAccel(services_.launcher.accel_name());
-        info.setCid(vm->vsock_cid().value_or(0));
-        results.setChannel(kj::heap<AgentChannelServer>(vm->agent_fd_for_runner()));
-        std::array<kj::byte, 64> entropy{};
-        if (::getrandom(entropy.data(), entropy.size(), 0) != static_cast<ssize_t>(entropy.size())) {
-          throw_kj_error(fmt::format("restore: getrandom: {}", std::strerror(errno)));
-        }
-        results.setEntropy(capnp::Data::Reader(entropy.data(), entropy.size()));
-        results.setHostTimeNs(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count());
-      },
-      [this](kj::Exception&& error) {
-        slot_->release();
-        throw_kj_error(fmt::format("restore: {}", error.getDescription().cStr()));
-      });
+  const std::uint64_t memory = info.ram_bytes;
+  return vm->wait_ready(kReadyTimeout)
+      .then(
+          [this, memory]() {
+            RunningVm* vm = nullptr;
+            KJ_IF_MAYBE(booted, slot_->vm) { vm = booted->get(); }
+            if (!vm) throw_kj_error(fmt::format("VM `{}` was shut down while restoring", slot_->name));
+            slot_->state = VmState::booted;
+            Restored restored;
+            restored.agent = vm->agent_fd_for_runner();
+            restored.memory_bytes = memory;
+            restored.accel = services_.launcher.accel_name();
+            restored.cid = vm->vsock_cid().value_or(0);
+            if (::getrandom(restored.entropy.data(), restored.entropy.size(), 0) !=
+                static_cast<ssize_t>(restored.entropy.size())) {
+              throw_kj_error(fmt::format("restore: getrandom: {}", std::strerror(errno)));
+            }
+            restored.host_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count();
+            return restored;
+          },
+          [this](kj::Exception&& error) -> Restored {
+            slot_->release();
+            throw_kj_error(fmt::format("restore: {}", error.getDescription().cStr()));
+          });
+}
+
+kj::Promise<void> VmServer::restore(RestoreContext context) {
+  const std::string requested = text_of(context.getParams().getPath());
+  std::filesystem::path path;
+  OwnedFd ram;
+  SnapshotInfo info;
+  try {
+    ram = snapshots_.open_existing(requested, &path);
+    info = read_snapshot_file(ram.get(), path.string());
+  } catch (const std::exception& error) {
+    throw_kj_error(fmt::format("restore: VM `{}`: {}", slot_->name, error.what()));
+  }
+  return restore_from(path, std::move(ram), info).then([context](Restored restored) mutable {
+    fill_restore_results(restored, context.getResults());
+  });
 }
 
 kj::Promise<void> VmServer::shutdown(ShutdownContext) {

@@ -6,6 +6,11 @@
 // checked against the VM's state first.
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
 #include <kj/io.h>
 
 #include "host_file_access.h"
@@ -56,6 +61,20 @@ class VmServer final : public wire::runner::Vm::Server {
   kj::Promise<void> snapshot(SnapshotContext context) override;
   kj::Promise<void> restore(RestoreContext context) override;
 
+  // What a restore gives the runner (Vm.restore, Session.vmFixture).
+  struct Restored {
+    kj::AutoCloseFd agent;
+    std::uint64_t memory_bytes = 0;
+    std::string accel;
+    std::uint32_t cid = 0;
+    std::array<kj::byte, 64> entropy{};
+    std::int64_t host_time_ns = 0;
+  };
+  // Starts this created or shut-down VM from the snapshot file at `path`
+  // (already opened as `ram` and checked into `info`), resolving once its
+  // agent can be greeted.
+  kj::Promise<Restored> restore_from(const std::filesystem::path& path, OwnedFd ram, const SnapshotInfo& info);
+
   // For a Bridge that got this VM back as a capability.
   VmSlot& slot() { return *slot_; }
 
@@ -74,5 +93,18 @@ class VmServer final : public wire::runner::Vm::Server {
   TestNetwork& network_;
   SnapshotPlaces& snapshots_;
 };
+
+// Fills the channel, info, entropy and host time of Vm.restore's or
+// Session.vmFixture's results.
+template <typename Results>
+void fill_restore_results(VmServer::Restored& restored, Results results) {
+  auto info = results.initInfo();
+  info.setAccel(restored.accel);
+  info.setCid(restored.cid);
+  info.setMemoryBytes(restored.memory_bytes);
+  results.setChannel(kj::heap<AgentChannelServer>(kj::mv(restored.agent)));
+  results.setEntropy(capnp::Data::Reader(restored.entropy.data(), restored.entropy.size()));
+  results.setHostTimeNs(restored.host_time_ns);
+}
 
 }  // namespace provium

@@ -1,0 +1,139 @@
+#include "fixture_builder.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "file_run.h"
+#include "kj_error.h"
+#include "snapshot_file.h"
+
+namespace provium {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr auto kLockPoll = 100 * kj::MILLISECONDS;
+
+std::string holder_name(const FixtureFile& fixture) {
+  return fmt::format("provium (pid {}) building {}", ::getpid(), fixture.path.string());
+}
+
+// Reads the entry's metadata and checks its device state; throws SnapshotFileError when damaged.
+void check_entry(const fs::path& entry) {
+  OwnedFd fd(::open(entry.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd.valid()) throw SnapshotFileError(fmt::format("snapshot {}: cannot open it", entry.string()));
+  read_snapshot_file(fd.get(), entry.string());
+}
+
+}  // namespace
+
+FixtureBuilder::FixtureBuilder(kj::AsyncIoContext& io, const VmServices& services, const FileRunSettings& settings,
+                               std::ostream& notes)
+    : io_(io),
+      services_(services),
+      settings_(settings),
+      notes_(notes),
+      cache_(services.config.cache_dir),
+      keyer_(services.config, settings.module_roots) {}
+
+kj::Promise<fs::path> FixtureBuilder::vm_fixture(const std::string& name, const std::vector<fs::path>& roots) {
+  FixtureFile fixture;
+  try {
+    fixture = resolve_fixture(name, roots);
+  } catch (const std::exception& error) {
+    throw_kj_error(error.what());
+  }
+  return ensure(fixture, false).then([this, fixture](fs::path entry) -> kj::Promise<fs::path> {
+    try {
+      check_entry(entry);
+      return entry;
+    } catch (const SnapshotFileError& error) {
+      // A damaged entry is rebuilt rather than restored (or kept failing).
+      notes_ << fmt::format("provium: fixture `{}`: the cached entry is damaged ({}); rebuilding it\n", fixture.name,
+                            error.what());
+      return ensure(fixture, true);
+    }
+  });
+}
+
+bool FixtureBuilder::is_cached(const FixtureFile& fixture) {
+  return cache_.find(keyer_.key_of(fixture), FixtureKind::vm).has_value();
+}
+
+kj::Promise<fs::path> FixtureBuilder::ensure(const FixtureFile& fixture, bool rebuild) {
+  std::string key;
+  try {
+    key = keyer_.key_of(fixture);
+    if (!rebuild) {
+      if (auto entry = cache_.find(key, FixtureKind::vm)) {
+        cache_.mark_used(*entry);
+        return *entry;
+      }
+    }
+  } catch (const std::exception& error) {
+    throw_kj_error(error.what());
+  }
+  return lock(key, fixture).then([this, fixture, key, rebuild](FixtureBuildLock held) -> kj::Promise<fs::path> {
+    if (rebuild) {
+      cache_.evict(key, FixtureKind::vm);
+    } else if (auto entry = cache_.find(key, FixtureKind::vm)) {
+      // Built by another provium process while we waited.
+      cache_.mark_used(*entry);
+      return *entry;
+    }
+    return build(fixture, key, kj::mv(held));
+  });
+}
+
+kj::Promise<FixtureBuildLock> FixtureBuilder::lock(const std::string& key, const FixtureFile& fixture) {
+  if (auto held = cache_.try_lock(key, FixtureKind::vm, holder_name(fixture))) return kj::mv(*held);
+  notes_ << fmt::format("provium: fixture `{}`: waiting for {}\n", fixture.name,
+                        fixture_lock_holder(cache_.lock_path(key, FixtureKind::vm)));
+  // Polled with a timer: a blocking flock would stall every VM of this run.
+  return io_.provider->getTimer().afterDelay(kLockPoll).then([this, key, fixture]() {
+    return lock_again(key, fixture);
+  });
+}
+
+kj::Promise<FixtureBuildLock> FixtureBuilder::lock_again(const std::string& key, const FixtureFile& fixture) {
+  if (auto held = cache_.try_lock(key, FixtureKind::vm, holder_name(fixture))) return kj::mv(*held);
+  return io_.provider->getTimer().afterDelay(kLockPoll).then([this, key, fixture]() {
+    return lock_again(key, fixture);
+  });
+}
+
+kj::Promise<fs::path> FixtureBuilder::build(const FixtureFile& fixture, const std::string& key,
+                                            FixtureBuildLock held) {
+  notes_ << fmt::format("provium: building fixture `{}` ({})\n", fixture.name, fixture.path.string());
+  TestFile file{.absolute = fixture.path, .display = fixture.path.string(), .root_relative = fixture.name};
+  auto run = kj::heap<FileRun>(io_, services_, settings_, file, this, true);
+  FileRun& running = *run;
+  return running.run()
+      .then([this, &running, fixture, key, held = kj::mv(held)](FileResult result) mutable -> fs::path {
+        const std::string failed = fmt::format("fixture `{}` ({}) failed to build: ", fixture.name,
+                                               fixture.path.string());
+        if (result.chunk_error) throw_kj_error(failed + *result.chunk_error);
+        if (result.error) throw_kj_error(failed + *result.error);
+        if (!result.fixture_snapshot) {
+          throw_kj_error(failed + "its chunk returned no snapshot; a VM fixture ends with `return vm:snapshot()`");
+        }
+        const fs::path staged = cache_.staging_path(key, FixtureKind::vm);
+        try {
+          running.claim_fixture_snapshot(*result.fixture_snapshot, staged);
+          check_entry(staged);
+          fs::path entry = cache_.install(key, FixtureKind::vm, staged);
+          cache_.mark_used(entry);
+          return entry;
+        } catch (const std::exception& error) {
+          std::error_code ignored;
+          fs::remove(staged, ignored);
+          throw_kj_error(failed + error.what());
+        }
+      })
+      .attach(kj::mv(run));
+}
+
+}  // namespace provium

@@ -1,0 +1,54 @@
+// Gets fixtures into the cache (fixture_cache.h): computes a fixture's key,
+// returns the installed entry when there is one, else takes the key's build
+// lock (waiting, without blocking the event loop, while another provium
+// process builds it), runs the fixture file in its own sandboxed runner
+// (a FileRun in fixture mode), checks the snapshot its chunk returned, and
+// installs it. One per run; fixture builds nest (a fixture may use another).
+#pragma once
+
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <kj/async-io.h>
+
+#include "fixture_cache.h"
+#include "fixture_keyer.h"
+#include "fixture_provider.h"
+#include "vm_services.h"
+
+namespace provium {
+
+struct FileRunSettings;
+
+class FixtureBuilder final : public FixtureProvider {
+ public:
+  // `settings` must outlive the builder; `notes` gets one line per build
+  // ("building fixture ...", "waiting for ...").
+  FixtureBuilder(kj::AsyncIoContext& io, const VmServices& services, const FileRunSettings& settings,
+                 std::ostream& notes);
+
+  kj::Promise<std::filesystem::path> vm_fixture(const std::string& name,
+                                                const std::vector<std::filesystem::path>& roots) override;
+  // The entry for `fixture`, built when missing (or always, with `rebuild`).
+  kj::Promise<std::filesystem::path> ensure(const FixtureFile& fixture, bool rebuild);
+  // Whether `fixture`'s current key has an entry (`provium fixture stale`).
+  bool is_cached(const FixtureFile& fixture);
+  FixtureCache& cache() { return cache_; }
+
+ private:
+  kj::Promise<FixtureBuildLock> lock(const std::string& key, const FixtureFile& fixture);
+  kj::Promise<FixtureBuildLock> lock_again(const std::string& key, const FixtureFile& fixture);
+  kj::Promise<std::filesystem::path> build(const FixtureFile& fixture, const std::string& key,
+                                           FixtureBuildLock held);
+
+  kj::AsyncIoContext& io_;
+  const VmServices& services_;
+  const FileRunSettings& settings_;
+  std::ostream& notes_;
+  FixtureCache cache_;
+  FixtureKeyer keyer_;
+};
+
+}  // namespace provium

@@ -1,0 +1,25 @@
+// What a test file's session asks of the run for `provium:vm_fixture`: the
+// cache entry of a fixture, built first when the cache does not have it.
+// fixture_builder.h implements it; the interface keeps the session (which a
+// fixture build itself runs) from depending on the builder.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <kj/async.h>
+
+namespace provium {
+
+class FixtureProvider {
+ public:
+  virtual ~FixtureProvider() = default;
+  // Resolves `name` under `roots`, then resolves with the path of its cache
+  // entry (a snapshot file). Rejects naming the fixture and what failed:
+  // not found, its chunk failed, it returned the wrong thing, a cycle.
+  virtual kj::Promise<std::filesystem::path> vm_fixture(const std::string& name,
+                                                        const std::vector<std::filesystem::path>& roots) = 0;
+};
+
+}  // namespace provium
