@@ -156,3 +156,15 @@ test("a bridge capture is a pcap of the guests' frames", {tags = {"needs-kernel"
     t:assert_eq(provium.unpack("<I4", bytes, 21), 1, "link type Ethernet")
     capture:close()
 end)
+
+test("a reset guest gets its addresses and names back", {tags = {"needs-kernel"}}, function(t)
+    local lan = provium:bridge("again")
+    local a = provium:vm("ra", "default"):boot()
+    local b = provium:vm("rb", "default"):boot()
+    lan:attach({a, b})
+    a:run("ping -c 1 -W 2 rb.again"):assert_ok()
+    b:reset()  -- a reboot: the agent starts afresh, without the bridge's address or names
+    t:assert_contains(b:read_file("/etc/hosts"), "ra.again")
+    a:run("ping -c 1 -W 2 rb.again"):assert_ok()
+    b:run("ping -c 1 -W 2 ra.again"):assert_ok()
+end)
