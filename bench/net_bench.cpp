@@ -3,8 +3,8 @@
 //
 // The program measures any FileNetwork: a datapath is a name and a factory
 // (kDatapaths below), and the guests' QEMU NIC arguments follow the
-// backend kind the datapath hands out (TAP fd or dgram socket), so adding
-// the user datapath is one more line in that table.
+// backend kind the datapath hands out (TAP fd or dgram socket). The user
+// datapath needs no privileges, so it always runs.
 //
 // Guests are the agent tests' TestGuest (tests/unit/agent/test_guest.h): the
 // supervisor's own launcher takes no NIC fds yet.
@@ -21,6 +21,7 @@
 
 #include "kernel_file_network.h"
 #include "test_guest.h"
+#include "user_file_network.h"
 
 namespace {
 
@@ -45,6 +46,8 @@ const std::vector<Datapath> kDatapaths = {
        if (provium::net::kernel_datapath_usable(&why)) return std::nullopt;
        return why;
      }},
+    {"user", [] { return std::make_unique<provium::net::UserFileNetwork>(); },
+     []() -> std::optional<std::string> { return std::nullopt; }},
 };
 
 constexpr int kNicFdInQemu = 4;
@@ -148,6 +151,11 @@ int main(int argc, char** argv) {
     const auto guest = std::filesystem::canonical("/proc/self/exe").parent_path() / ".." / "guest";
     ::setenv("PROVIUM_GUEST_DIR", guest.c_str(), 1);
   }
+  struct Medians {
+    std::string name;
+    double setup_ms = 0, megabits_per_second = 0, rtt_ms = 0;
+  };
+  std::vector<Medians> measured;  // datapaths with guest figures, in table order
   for (const Datapath& datapath : kDatapaths) {
     if (auto why = datapath.unavailable()) {
       std::printf("%s datapath: skipped: %s\n", datapath.name, why->c_str());
@@ -172,7 +180,17 @@ int main(int argc, char** argv) {
       std::printf("  guest-to-guest HTTP, %d MiB:   %8.1f Mbit/s  (%d rounds)\n", megabytes, median(throughput),
                   rounds);
       std::printf("  guest-to-guest ping RTT:       %8.3f ms\n", median(rtt));
+      measured.push_back({datapath.name, median(setup), median(throughput), median(rtt)});
     }
+  }
+  // Ratios against the first datapath measured in this same run (the host's
+  // speed drifts between runs, so only these compare).
+  for (std::size_t i = 1; i < measured.size(); ++i) {
+    const Medians& base = measured[0];
+    const Medians& other = measured[i];
+    std::printf("\n%s / %s: set-up x%.3f, throughput x%.2f, ping RTT x%.2f\n", other.name.c_str(),
+                base.name.c_str(), other.setup_ms / base.setup_ms,
+                other.megabits_per_second / base.megabits_per_second, other.rtt_ms / base.rtt_ms);
   }
   return 0;
 }

@@ -22,7 +22,7 @@ bool Bridge::is_member(const std::string& vm) const {
 }
 
 bool Bridge::is_wired(const std::string& vm) const {
-  return std::any_of(members_.begin(), members_.end(), [&](const Member& m) { return m.name == vm && m.vm; });
+  return std::any_of(members_.begin(), members_.end(), [&](const Member& m) { return m.name == vm && m.wired; });
 }
 
 std::vector<std::string> Bridge::members() const {
@@ -64,27 +64,47 @@ void Bridge::attach(const std::vector<BridgeMemberRef>& members) {
       throw std::runtime_error("bridge:attach: `" + name + "` is attached to bridge `" + name_ + "` already");
     }
     if (const auto* vm = std::get_if<std::shared_ptr<Vm>>(&member)) {
-      if ((*vm)->state() != VmState::booted) {
-        throw std::runtime_error("bridge:attach: vm `" + name + "` is " + to_string((*vm)->state()) +
-                                 "; boot it before attaching it to bridge `" + name_ + "`");
+      const VmState state = (*vm)->state();
+      if (state != VmState::booted && state != VmState::created) {
+        throw std::runtime_error("bridge:attach: vm `" + name + "` is " + to_string(state) +
+                                 "; only a created or booted VM can join bridge `" + name_ + "`");
       }
-      wired.push_back(&(*vm)->backend());
+      // A created VM is recorded now and joins when it boots (join_booted).
+      if (state == VmState::booted) wired.push_back(&(*vm)->backend());
       handles.push_back(*vm);
     }
   }
+  BridgeMembership change;
   if (!wired.empty()) {
-    BridgeMembership change;
     try {
       change = backend_->attach(wired);
     } catch (const std::exception& error) {
       throw std::runtime_error(std::string("bridge:attach: ") + error.what());
     }
-    for (const auto& vm : handles) members_.push_back(Member{vm->name(), vm});
-    tell_guests(change, {});
   }
+  for (const auto& vm : handles) members_.push_back(Member{vm->name(), vm, vm->state() == VmState::booted});
+  if (!wired.empty()) tell_guests(change, {});
   for (const auto& member : members) {
-    if (std::holds_alternative<std::string>(member)) members_.push_back(Member{std::get<std::string>(member), nullptr});
+    if (std::holds_alternative<std::string>(member)) {
+      members_.push_back(Member{std::get<std::string>(member), nullptr, false});
+    }
   }
+  apply("attach");
+}
+
+void Bridge::join_booted(Vm& vm) {
+  if (closed_) return;
+  const auto found =
+      std::find_if(members_.begin(), members_.end(), [&](const Member& m) { return m.vm.get() == &vm && !m.wired; });
+  if (found == members_.end()) return;
+  BridgeMembership change;
+  try {
+    change = backend_->attach({&vm.backend()});
+  } catch (const std::exception& error) {
+    throw std::runtime_error(std::string("joining the bridges it was attached to: ") + error.what());
+  }
+  found->wired = true;
+  tell_guests(change, {});
   apply("attach");
 }
 
@@ -101,7 +121,7 @@ void Bridge::detach(const BridgeMemberRef& member) {
   std::erase_if(wanted_.blocked, [&](const auto& p) { return p.first == name || p.second == name; });
   wanted_.isolated.erase(name);
   std::erase_if(wanted_.pairs, [&](const auto& e) { return e.first.first == name || e.first.second == name; });
-  if (!leaving.vm) return;
+  if (!leaving.wired) return;  // graph-only, or not booted yet: the supervisor never had it
   BridgeMembership change;
   try {
     change = backend_->detach({name});
@@ -210,7 +230,7 @@ std::optional<std::string> Bridge::close() noexcept {
   try {
     std::vector<std::string> wired;
     for (const auto& member : members_) {
-      if (member.vm && member.vm->state() != VmState::dead && member.vm->state() != VmState::shutdown) {
+      if (member.wired && member.vm->state() != VmState::dead && member.vm->state() != VmState::shutdown) {
         wired.push_back(member.name);
       }
     }

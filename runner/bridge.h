@@ -33,8 +33,11 @@ class Bridge {
   void detach(const BridgeMemberRef& member);
   std::vector<std::string> members() const;
   bool is_member(const std::string& vm) const;
-  // Attached with a VM handle (so the supervisor wired it).
+  // Attached with a VM handle, and booted since: the supervisor wired it.
   bool is_wired(const std::string& vm) const;
+  // After `vm` booted: if it was attached before (while created), the
+  // supervisor wires it now and the guests learn its address and name.
+  void join_booted(Vm& vm);
 
   void block(const std::string& from, const std::string& to, bool on);
   bool is_blocked(const std::string& from, const std::string& to) const;
@@ -65,6 +68,7 @@ class Bridge {
   struct Member {
     std::string name;
     std::shared_ptr<Vm> vm;  // null: graph-only
+    bool wired = false;      // the supervisor attached its NIC (it was booted)
   };
   void require_open(const char* method) const;
   void tell_guests(const BridgeMembership& change, const std::vector<std::shared_ptr<Vm>>& also);

@@ -198,10 +198,19 @@ void Vm::configure_nic(const std::array<std::uint8_t, 6>& mac, const std::vector
   agent_call("configure its NIC", [&](AgentClient& agent, Deadline deadline) {
     agent.configure_nic(mac, addresses, up, deadline);
   });
+  nic_settings_[mac] = NicSetting{addresses, up};
 }
 
 void Vm::set_hosts(const std::vector<std::pair<std::string, std::string>>& entries) {
   agent_call("set its host names", [&](AgentClient& agent, Deadline deadline) { agent.set_hosts(entries, deadline); });
+  hosts_ = entries;
+}
+
+void Vm::reapply_network() {
+  // Copies: configure_nic and set_hosts record into these maps as they go.
+  const auto nics = nic_settings_;
+  for (const auto& [mac, nic] : nics) configure_nic(mac, nic.addresses, nic.up);
+  if (const auto hosts = hosts_) set_hosts(*hosts);
 }
 
 void Vm::rename(const std::string& from, const std::string& to) {
@@ -373,6 +382,7 @@ void Vm::reset() {
   }
   end_agent_session();  // the old session's files and streams died with it
   greet_agent(std::move(fd), "reset");
+  reapply_network();  // the rebooted guest has none of its bridges' addresses and names
 }
 
 SnapshotTaken Vm::snapshot(const std::string& path) {

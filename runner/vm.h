@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,7 +49,8 @@ class Vm {
   void rename(const std::string& from, const std::string& to);
 
   // Networking, applied by the agent (bridge.cpp calls these after the
-  // supervisor attached or detached a NIC).
+  // supervisor attached or detached a NIC). The VM remembers what it was
+  // told and tells the agent again after a reset, whose reboot forgets it.
   void configure_nic(const std::array<std::uint8_t, 6>& mac, const std::vector<std::string>& addresses, bool up);
   void set_hosts(const std::vector<std::pair<std::string, std::string>>& entries);
   // The supervisor's handle, for bridge:attach.
@@ -160,6 +162,8 @@ class Vm {
   void end_agent_session();
   // "\n--- last console output of vm `a` ---\n..." or empty.
   std::string console_excerpt();
+  // Tells a fresh agent the NIC addresses and names the bridges gave it.
+  void reapply_network();
 
   std::string name_;
   std::string profile_;
@@ -173,6 +177,13 @@ class Vm {
   std::size_t open_console_streams_ = 0;
   std::uint64_t agent_epoch_ = 0;
   std::unique_ptr<ConsoleConnection> console_input_;  // opened on the first console write
+  // The last configure_nic per NIC (by MAC) and the last set_hosts.
+  struct NicSetting {
+    std::vector<std::string> addresses;
+    bool up = false;
+  };
+  std::map<std::array<std::uint8_t, 6>, NicSetting> nic_settings_;
+  std::optional<std::vector<std::pair<std::string, std::string>>> hosts_;
 };
 
 }  // namespace provium::runner

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "tests" / "cases"
 PROVIUM = Path(os.environ.get("PROVIUM", ROOT / "build" / "supervisor" / "provium"))
 DIRECTIVE = re.compile(r"^--\s*expect-([a-z-]+): ?(.*)$")
+RELEASE = re.compile(r"^release (\d+\.\d+\.\d+\.\d+):(\d+)$")
 
 results = []  # (name, ok, detail)
 
@@ -48,9 +49,183 @@ def run_provium(args, cwd=ROOT, timeout=600):
     return proc, leftovers
 
 
+# --- A kernel-datapath run, watched from outside (expect-no-network-left) ---
+#
+# While the file runs, the watcher finds what the run made on the host: the
+# network namespace the supervisor holds an fd to, the `prvup<N>` veth whose
+# peer (`uplink`) is in that namespace, the names of the links inside it, and
+# the run's QEMU processes. It then releases the guest (see the case file) and,
+# once provium exited, asks the kernel again. The same `network_leftovers`
+# runs while the file is still running and must then report every one of
+# those, so a checker that could not see a leftover fails the case. (Checked
+# by hand once more: a bind mount of the namespace made during the run was
+# reported after it as "network namespace ... held by mount ...".)
+# TAPs, bridges, nftables tables and qdiscs live in the namespace: they go
+# with it. A namespace is alive while a process is in it or holds an fd to
+# it, a mount holds it, or a socket or TAP opened in it is open; the last two
+# are only ever held by the supervisor and the run's QEMUs, checked by pid.
+
+NETNS = re.compile(r"^net:\[(\d+)\]$")
+UPLINK_PEER = re.compile(r"^\d+: uplink@if(\d+):")
+LINK_LINE = re.compile(r"^(\d+): ([^:@]+)(?:@[^:]*)?:")
+
+
+def proc_table():
+    """pid -> (ppid, comm, starttime) for every process."""
+    table = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        head, _, tail = text.rpartition(")")
+        fields = tail.split()
+        table[int(stat.parent.name)] = (int(fields[1]), head.partition("(")[2], fields[19])
+    return table
+
+
+def descendants(root, table):
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, (ppid, _, _) in table.items() if ppid in frontier and pid not in found}
+        found |= frontier
+    return found
+
+
+def links(netns_path=None):
+    """ifindex -> name of the links in the host's namespace, or in the one at netns_path."""
+    argv = ["ip", "-o", "link", "show"]
+    if netns_path:
+        argv = ["nsenter", f"--net={netns_path}", *argv]
+    out = subprocess.run(argv, capture_output=True, text=True).stdout
+    return {int(m.group(1)): m.group(2) for m in map(LINK_LINE.match, out.splitlines()) if m}
+
+
+def netns_fds(pid):
+    """inode -> /proc path of the network namespaces `pid` holds an fd to."""
+    held = {}
+    for fd in Path(f"/proc/{pid}/fd").glob("*"):
+        try:
+            match = NETNS.match(os.readlink(fd))
+        except OSError:
+            continue
+        if match:
+            held[int(match.group(1))] = str(fd)
+    return held
+
+
+def netns_holders(inode):
+    """Every process (or thread) that is in, or holds an fd to, network namespace `inode`."""
+    wanted, holders = f"net:[{inode}]", []
+    for pattern in ("[0-9]*/ns/net", "[0-9]*/task/*/ns/net", "[0-9]*/fd/*"):
+        for entry in Path("/proc").glob(pattern):
+            try:
+                if os.readlink(entry) == wanted:
+                    holders.append(str(entry))
+            except OSError:
+                continue
+    # A bind mount of the namespace file (as `ip netns add` makes) holds it too.
+    holders += [f"mount {line.split()[4]}" for line in Path("/proc/self/mountinfo").read_text().splitlines()
+                if wanted in line.split()[3:4]]
+    return holders
+
+
+def observe_run(pid):
+    """What the run made, once its uplink exists; None before."""
+    table = proc_table()
+    tree = descendants(pid, table)
+    qemus = {p: table[p][2] for p in tree if table[p][1].startswith("qemu-system")}
+    host = links()
+    for inode, path in netns_fds(pid).items():
+        inside = subprocess.run(["nsenter", f"--net={path}", "ip", "-o", "link", "show", "uplink"],
+                                capture_output=True, text=True).stdout
+        match = UPLINK_PEER.match(inside)
+        if match and host.get(int(match.group(1)), "").startswith("prvup") and len(qemus) >= 2:
+            index = int(match.group(1))
+            return {"netns": inode, "netns_path": path, "veth": (index, host[index]),
+                    "inner_links": set(links(path).values()), "qemus": qemus}
+    return None
+
+
+def network_leftovers(seen, host_before):
+    """What of the observed run still exists, asked of the kernel."""
+    left = []
+    index, name = seen["veth"]
+    if links().get(index) == name:
+        left.append(f"uplink veth {name} (ifindex {index})")
+    left += [f"network namespace net:[{seen['netns']}] held by {h}" for h in netns_holders(seen["netns"])]
+    table = proc_table()
+    left += [f"qemu pid {p}" for p, start in seen["qemus"].items() if p in table and table[p][2] == start]
+    # A link of the namespace that a teardown had moved to the host instead of deleting.
+    moved = (set(links().values()) - set(host_before.values())) & (seen["inner_links"] - {"lo"})
+    left += [f"link {n} now in the host's namespace" for n in sorted(moved)]
+    return left
+
+
+RELEASE_SCRIPT = """
+import socket, sys, time
+host, port, deadline = sys.argv[1], int(sys.argv[2]), time.time() + 120
+while True:
+    try:
+        with socket.create_connection((host, port), timeout=5) as s:
+            s.sendall(b"go\\n")
+        break
+    except OSError as error:
+        if time.time() > deadline:
+            sys.exit(f"cannot reach the guest at {host}:{port}: {error}")
+        time.sleep(0.5)
+"""
+
+
+def run_provium_watching_network(args, release, timeout=600):
+    """Runs provium, watches its network, releases the guest; returns (proc, leftovers, problems)."""
+    problems = []
+    host_before = links()
+    with tempfile.TemporaryDirectory(prefix="provium-case-") as tmp:
+        env = dict(os.environ, TMPDIR=tmp)
+        proc = subprocess.Popen([str(PROVIUM), *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        seen, deadline = None, time.time() + 300
+        while seen is None and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.3)
+            seen = observe_run(proc.pid)
+        if seen is None:
+            problems.append("never saw the run's namespace, uplink veth and two QEMUs while it ran")
+        else:
+            # The checker itself: everything must read as left behind now.
+            now = network_leftovers(seen, host_before)
+            for kind in ("uplink veth", "network namespace", "qemu pid"):
+                if not any(item.startswith(kind) for item in now):
+                    problems.append(f"the checker does not see the running file's {kind}: {now}")
+            released = subprocess.run(["nsenter", f"--net={seen['netns_path']}", sys.executable, "-c",
+                                       RELEASE_SCRIPT, release[0], str(release[1])],
+                                      capture_output=True, text=True)
+            if released.returncode != 0:
+                problems.append(f"releasing the guest failed: {released.stderr.strip()}")
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            problems.append("provium did not finish")
+        proc = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+        leftovers = [f"temp file {p}" for p in Path(tmp).rglob("*")]
+    if seen is not None:
+        # The kernel dismantles a namespace on a work queue once its last
+        # reference is gone: allow it time, as a failure gate only.
+        gate = time.time() + 60
+        left = network_leftovers(seen, host_before)
+        while left and time.time() < gate:
+            time.sleep(0.5)
+            left = network_leftovers(seen, host_before)
+        leftovers += left
+    leftovers += [f"process {p}" for p in stray_processes()]
+    return proc, leftovers, problems
+
+
 def parse_expectations(path):
     spec = {"args": [], "tests": [], "text": [], "exit": None, "file": None,
-            "chunk": None, "crash": None}
+            "chunk": None, "crash": None, "release": None}
     for line in path.read_text().splitlines():
         match = DIRECTIVE.match(line)
         if not match:
@@ -71,6 +246,11 @@ def parse_expectations(path):
             spec["crash"] = shlex.split(value)[0]
         elif key == "text":
             spec["text"].append(value)
+        elif key == "no-network-left":
+            match = RELEASE.match(value.strip())
+            if not match:
+                raise SystemExit(f"{path}: expect-no-network-left wants `release ADDRESS:PORT`, got {value!r}")
+            spec["release"] = (match.group(1), int(match.group(2)))
         else:
             raise SystemExit(f"{path}: unknown directive expect-{key}")
     return spec
@@ -109,8 +289,11 @@ def check_case(path):
     spec = parse_expectations(path)
     rel = str(path.relative_to(ROOT))
     base = ["--test-hooks", *spec["args"]]
-    proc, leftovers = run_provium([*base, "--json", rel])
     problems = []
+    if spec["release"]:
+        proc, leftovers, problems = run_provium_watching_network([*base, "--json", rel], spec["release"])
+    else:
+        proc, leftovers = run_provium([*base, "--json", rel])
     if spec["exit"] is not None and proc.returncode != spec["exit"]:
         problems.append(f"exit code {proc.returncode}, expected {spec['exit']}")
     objects = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
