@@ -46,7 +46,8 @@ std::unique_ptr<VmBackend> RpcSession::create_vm(const std::string& name, const 
   request.setProfile(profile);
   vm_spec_to_wire(spec, request.initOptions());
   auto response = wait_rpc(request.send(), wait_scope_);
-  return std::make_unique<RpcVmBackend>(response.getVm(), wait_scope_, timer_);
+  const VmResources defaults{response.getDefaultMemoryBytes(), response.getDefaultCpus()};
+  return std::make_unique<RpcVmBackend>(response.getVm(), defaults, wait_scope_, timer_);
 }
 
 std::unique_ptr<BridgeBackend> RpcSession::create_bridge(const std::string& name) {

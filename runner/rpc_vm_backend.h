@@ -12,8 +12,8 @@ namespace provium::runner {
 
 class RpcVmBackend final : public VmBackend {
  public:
-  RpcVmBackend(wire::runner::Vm::Client vm, kj::WaitScope& wait_scope, kj::Timer& timer)
-      : vm_(kj::mv(vm)), wait_scope_(wait_scope), timer_(timer) {}
+  RpcVmBackend(wire::runner::Vm::Client vm, VmResources defaults, kj::WaitScope& wait_scope, kj::Timer& timer)
+      : vm_(kj::mv(vm)), defaults_(defaults), wait_scope_(wait_scope), timer_(timer) {}
   // Cap'n Proto clients may throw from their destructors; we do not let them.
   ~RpcVmBackend() noexcept override = default;
 
@@ -23,6 +23,7 @@ class RpcVmBackend final : public VmBackend {
   BootedVm boot(const VmSpec& spec, Deadline deadline) override;
   void shutdown() override;
   std::string console_tail(std::uint32_t max_bytes) override;
+  std::optional<VmResources> default_resources() const override { return defaults_; }
   std::string console_log() override;
   kj::AutoCloseFd open_console(bool output, bool input) override;
   void pause() override;
@@ -36,6 +37,7 @@ class RpcVmBackend final : public VmBackend {
 
  private:
   wire::runner::Vm::Client vm_;
+  VmResources defaults_;
   kj::WaitScope& wait_scope_;
   kj::Timer& timer_;
 };

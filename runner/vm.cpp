@@ -86,6 +86,7 @@ void Vm::boot(const VmSpec& overrides) {
                              (state_ == VmState::booted ? ", already booted" : ", it cannot boot again"));
   }
   const VmSpec spec = merge_vm_specs(creation_spec_, overrides);
+  if (boot_check_) boot_check_(spec);
   BootedVm booted;
   try {
     booted = backend_->boot(spec, clock_.deadline());

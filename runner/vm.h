@@ -96,6 +96,11 @@ class Vm {
 
   void shutdown();
 
+  // Runs before every boot with the options it will use, and may refuse it
+  // by throwing (the VM then stays `created`); the lab checks claims here.
+  using BootCheck = std::function<void(const VmSpec&)>;
+  void set_boot_check(BootCheck check) { boot_check_ = std::move(check); }
+
   // Lifecycle verbs (200-vm.md). pause: booted -> paused; resume: paused ->
   // booted; reset: booted -> booted with a new agent session (open files and
   // streams of the old one are gone); power_button: booted -> shutdown.
@@ -164,6 +169,7 @@ class Vm {
   std::size_t open_console_streams_ = 0;
   std::uint64_t agent_epoch_ = 0;
   std::unique_ptr<ConsoleConnection> console_input_;  // opened on the first console write
+  BootCheck boot_check_;
 };
 
 }  // namespace provium::runner
