@@ -1,6 +1,7 @@
 -- Labs on real guests (docs/labs.md): sub-labs and their names, membership,
 -- batch lifecycle, barriers between coroutines, scope clean-up. The VMs of
--- sub-lab dc1 are booted once and reused by the tests that follow.
+-- sub-lab dc1 are booted once and reused by the tests that follow. Tagged
+-- needs-kernel: what --vmm local refuses (bridges, pause).
 local shared = provium:vm("shared", "default")
 local dc1 = provium:lab("dc1")
 local a = dc1:vm("a", "default")
@@ -51,9 +52,13 @@ test("batch boot boots the lab's own VMs and returns the lab", function(t)
     t:assert_eq(a:state(), "booted")
     t:assert_eq(b:state(), "booted")
     t:assert_eq(shared:state(), "created")
+end)
+
+test("sub-lab guests reach each other by their full names", {tags = {"needs-kernel"}}, function(t)
     lan:attach({a, b})
-    -- Guests see each other by their qualified names on the sub-lab's bridge.
+    t:assert_contains(a:read_file("/etc/hosts"), " dc1.b.dc1.lan")
     a:run("ping -c 1 -W 2 dc1.b.dc1.lan"):assert_ok()
+    t:assert_eq(a:nic("lan"):bridge(), "dc1.lan")
 end)
 
 test("a barrier holds each coroutine until both reached it", function(t)
@@ -84,7 +89,7 @@ test("a barrier that cannot fill fails the test that waits on it", function(t)
     t:assert_contains(tostring(err), "count must be a positive number")
 end)
 
-test("batch pause and resume act on every VM or on none", function(t)
+test("batch pause and resume act on every VM or on none", {tags = {"needs-kernel"}}, function(t)
     local c = dc1:vm("c", "default")  -- not booted: pause must refuse
     local err = t:assert_raises(function() dc1:pause() end)
     t:assert_contains(tostring(err), "vm `dc1.c` is `created`, not `booted`; nothing was done")
