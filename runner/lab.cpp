@@ -201,7 +201,8 @@ void Lab::check_claim(const Vm& vm, const VmSpec& spec) {
   for (const Scope* scope : {&test_scope_, &file_scope_}) {
     for (const auto& owned : scope->vms) {
       const VmState state = owned.vm->state();
-      if (owned.booted && (state == VmState::booted || state == VmState::paused)) {
+      // `created` with a size: launched by lab:boot(), agent not greeted yet.
+      if (owned.booted && state != VmState::shutdown && state != VmState::dead) {
         in_use.memory_bytes += owned.booted->memory_bytes;
         in_use.cpus += owned.booted->cpus;
       }

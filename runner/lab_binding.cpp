@@ -212,8 +212,9 @@ int lab_sub_lab_names(lua_State* L) {
   return 1;
 }
 
-// Batch lifecycle: the lab's own VMs, in the order they joined it, one
-// after another (the runner waits for one supervisor answer at a time).
+// Batch lifecycle: the lab's own VMs, in the order they joined it. boot
+// launches every guest first and then waits for each agent in turn, so the
+// guests boot side by side.
 int lab_boot(lua_State* L) {
   auto node = self_node(L, "boot");
   const std::string what = method_name(L, *node, "boot");
@@ -224,9 +225,32 @@ int lab_boot(lua_State* L) {
                                "` and cannot boot again; nothing was booted");
     }
   }
+  std::vector<std::shared_ptr<Vm>> launched;
+  std::optional<std::string> failure;
   for (const auto& vm : vms) {
-    if (vm->state() == VmState::created) vm->boot(VmSpec{});
+    if (vm->state() != VmState::created) continue;
+    try {
+      vm->launch(VmSpec{});
+      launched.push_back(vm);
+    } catch (const TestTimedOut&) {
+      throw;
+    } catch (const std::exception& error) {
+      failure = error.what();
+      break;
+    }
   }
+  // Every launched guest is greeted, also after a failure, so none is left
+  // half booted.
+  for (const auto& vm : launched) {
+    try {
+      vm->greet();
+    } catch (const TestTimedOut&) {
+      throw;
+    } catch (const std::exception& error) {
+      if (!failure) failure = error.what();
+    }
+  }
+  if (failure) throw std::runtime_error(what + ": " + *failure);
   lua_settop(L, 1);
   return 1;
 }

@@ -38,6 +38,11 @@ class Vm {
   // All of these throw std::runtime_error whose text starts "vm `<name>`:",
   // or TestTimedOut when the test's deadline passes while they wait.
   void boot(const VmSpec& overrides);
+  // boot() in two halves, so that lab:boot() starts every guest before it
+  // waits for the first agent: launch() has the supervisor start the guest,
+  // greet() waits for its agent's hello. The VM reads `created` between.
+  void launch(const VmSpec& overrides);
+  void greet();
   CommandResult run(const GuestCommand& command);
   std::string read_file(const std::string& path);
   void write_file(const std::string& path, std::string_view data);
@@ -170,6 +175,7 @@ class Vm {
   std::uint64_t agent_epoch_ = 0;
   std::unique_ptr<ConsoleConnection> console_input_;  // opened on the first console write
   BootCheck boot_check_;
+  std::optional<kj::AutoCloseFd> launched_agent_fd_;  // between launch() and greet()
 };
 
 }  // namespace provium::runner

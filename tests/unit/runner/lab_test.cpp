@@ -218,10 +218,23 @@ test("second boot is refused", function(t)
   t:assert_eq(b:state(), "booted")
 end)
 test("claim twice", function(t) provium:claim({cpus = 1}) end)
+test("a batch boot counts the guests it launched", function(t)
+  b:shutdown()
+  local pair = provium:lab("pair")
+  local x = pair:vm("x", "peios")
+  local y = pair:vm("y", "peios")
+  local err = t:assert_raises(function() pair:boot() end)
+  t:assert_contains(err, "lab `pair`:boot: vm `pair.y`: boot refused")
+  t:assert_eq(x:state(), "booted")   -- launched before the refusal, then greeted
+  t:assert_eq(y:state(), "created")
+  x:run("true")
+end)
 )lua", supervisor);
   EXPECT_EQ(outcome_named(file, "second boot is refused").status, TestStatus::passed)
       << outcome_named(file, "second boot is refused").message;
   EXPECT_NE(outcome_named(file, "claim twice").message.find("claim already taken"), std::string::npos);
+  EXPECT_EQ(outcome_named(file, "a batch boot counts the guests it launched").status, TestStatus::passed)
+      << outcome_named(file, "a batch boot counts the guests it launched").message;
   ASSERT_TRUE(supervisor.vm("b"));
   EXPECT_EQ(supervisor.vm("b")->booted_with.size(), 1u);
 }
