@@ -1,5 +1,9 @@
-// The provium global: declaring and looking up VMs, scopes, file settings.
+// Labs: the provium global, scopes, sub-labs, membership, claims, barriers, close order.
+#include "fake_supervisor.h"
 #include "lua_test_helpers.h"
+
+#include <lab.h>
+#include <test_clock.h>
 
 #include <gtest/gtest.h>
 
@@ -276,6 +280,27 @@ end)
       << outcome_named(file, "left waiting").message;
   EXPECT_NE(outcome_named(file, "timeout").message.find("timed out after"), std::string::npos)
       << outcome_named(file, "timeout").message;
+}
+
+TEST(Lab, ScopeEndClosesByKindThenInCreationOrder) {
+  FakeSupervisor supervisor;
+  TestClock clock;
+  Lab lab(supervisor, clock);
+  std::vector<std::string> closed;
+  const auto closer = [&](std::string name) {
+    return [&closed, name]() -> std::optional<std::string> {
+      closed.push_back(name);
+      return std::nullopt;
+    };
+  };
+  lab.enter_test_scope();
+  lab.adopt(ResourceKind::worker, closer("worker"));
+  lab.adopt(ResourceKind::process, closer("process 1"));
+  lab.adopt(ResourceKind::file, closer("file"));
+  lab.adopt(ResourceKind::stream, closer("stream"));
+  lab.adopt(ResourceKind::process, closer("process 2"));
+  EXPECT_TRUE(lab.leave_test_scope().empty());
+  EXPECT_EQ(closed, (std::vector<std::string>{"stream", "process 1", "process 2", "file", "worker"}));
 }
 
 }  // namespace
