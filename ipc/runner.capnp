@@ -8,7 +8,7 @@ using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("provium::wire::runner");
 
 # Bump on any change in this file (see tests/unit/protocol_pin_test.cpp).
-const protocolVersion :UInt32 = 5;
+const protocolVersion :UInt32 = 6;
 
 interface Session {
   # First call on every connection. The supervisor refuses a runner whose
@@ -20,7 +20,11 @@ interface Session {
   loadModule @1 (name :Text) -> (chunkName :Text, source :Data);
 
   # Declare a VM. The profile must exist in the supervisor's config.
-  createVm @2 (name :Text, profile :Text, options :VmOptions) -> (vm :Vm);
+  # `defaultMemoryBytes` and `defaultCpus` are the profile's size, which a
+  # boot takes when its options leave memory or cpus unset (the runner checks
+  # boots against the file's claim with them).
+  createVm @2 (name :Text, profile :Text, options :VmOptions)
+      -> (vm :Vm, defaultMemoryBytes :UInt64, defaultCpus :UInt32);
 
   # Progress, so a runner that dies mid-file still has its finished tests
   # reported and the running one named.

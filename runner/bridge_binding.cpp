@@ -524,15 +524,6 @@ void push_bridge(lua_State* L, std::shared_ptr<Bridge> bridge) {
   push_shared(L, kBridgeTypeName, std::move(bridge));
 }
 
-int lab_bridge(lua_State* L) {
-  Lab* lab = installed_lab(L);
-  if (lab == nullptr) throw std::runtime_error("provium:bridge: no lab");
-  const std::string name = read_text(L, 2, "provium:bridge: name");
-  if (name.empty()) throw std::invalid_argument("provium:bridge: name must not be empty");
-  push_bridge(L, lab->bridge(name));
-  return 1;
-}
-
 int vm_nic(lua_State* L) {
   auto vm = test_shared_owner<Vm>(L, 1, kVmTypeName);
   if (!vm) throw std::invalid_argument("vm:nic: call it as vm:nic(name) with `:`");
@@ -549,8 +540,14 @@ int vm_nic(lua_State* L) {
     }
     bridge = bridges[index];
   } else {
-    bridge = lab->find_bridge(name);
-    if (!bridge || !bridge->is_member(vm->name())) {
+    // By the bridge's full name first, then by the name its lab knows it by.
+    for (const auto& candidate : lab->bridges_of(vm->name())) {
+      if (candidate->name() == name) bridge = candidate;
+    }
+    for (const auto& candidate : lab->bridges_of(vm->name())) {
+      if (!bridge && lab->declared_name(candidate.get()) == name) bridge = candidate;
+    }
+    if (!bridge) {
       throw std::runtime_error("vm:nic: vm `" + vm->name() + "` is not attached to a bridge named `" + name + "`");
     }
   }

@@ -16,7 +16,6 @@ void register_bridge_types(lua_State* L);
 void push_bridge(lua_State* L, std::shared_ptr<Bridge> bridge);
 // provium:bridge(name [, opts]) and vm:nic(name), as Lua C functions; the
 // Lab comes from the registry (install_provium_global).
-int lab_bridge(lua_State* L);
 int vm_nic(lua_State* L);
 
 }  // namespace provium::runner

@@ -1,5 +1,6 @@
 #include "file_binding.h"
 
+#include "lab_binding.h"
 #include "lua_guard.h"
 #include "lua_userdata.h"
 #include "lua_values.h"
@@ -123,7 +124,10 @@ void register_file_type(lua_State* L) {
   lua_pop(L, 1);
 }
 
-void push_file(lua_State* L, std::shared_ptr<FileHandle> file) { push_shared(L, kFileTypeName, std::move(file)); }
+void push_file(lua_State* L, std::shared_ptr<FileHandle> file) {
+  close_with_scope(L, ResourceKind::file, file);
+  push_shared(L, kFileTypeName, std::move(file));
+}
 
 FileHandle* test_file(lua_State* L, int index) { return test_shared<FileHandle>(L, index, kFileTypeName); }
 

@@ -44,9 +44,14 @@ class FileRun {
       outcome.chunk_error = "internal error preparing the Lua state: " + *error;
       return outcome;
     }
-    if (auto error = run_chunk(outcome)) {
+    auto chunk_error = run_chunk(outcome);
+    if (!chunk_error) {
+      // Coroutines of the top level still waiting at a barrier can never go on.
+      if (auto stuck = joined(lab_.abandon_file_barriers(L()))) chunk_error = "the file's top level ended: " + *stuck;
+    }
+    if (chunk_error) {
       outcome.has_chunk_error = true;
-      outcome.chunk_error = *error;
+      outcome.chunk_error = *chunk_error;
       log_errors(lab_.close_all());
       return outcome;
     }
@@ -154,6 +159,9 @@ class FileRun {
     }
     clock_.stop();
     reset_deadline_hook(L());
+    if (auto stuck = joined(lab_.abandon_test_barriers(L())); stuck && body.status != TestStatus::failed) {
+      body = BodyResult{TestStatus::failed, *stuck, std::move(body.log), {}};
+    }
     log_errors(lab_.leave_test_scope());
     if (clock_.fired()) {
       // The watchdog semantics: a timed-out test takes the file's lab down.
@@ -171,6 +179,13 @@ class FileRun {
                                                        .count())};
     link_.test_finished(outcome);
     return outcome;
+  }
+
+  static std::optional<std::string> joined(const std::vector<std::string>& lines) {
+    if (lines.empty()) return std::nullopt;
+    std::string text;
+    for (const auto& line : lines) text += (text.empty() ? "" : "; ") + line;
+    return text;
   }
 
   static void log_errors(const std::vector<std::string>& errors) {

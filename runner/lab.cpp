@@ -1,94 +1,200 @@
 #include "lab.h"
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 
 namespace provium::runner {
+namespace {
 
-std::shared_ptr<Vm> Lab::find_in(const Scope& scope, const std::string& name) {
-  for (const auto& vm : scope.vms) {
-    if (vm->name() == name) return vm;
+const char* kind_noun(MemberKind kind) {
+  switch (kind) {
+    case MemberKind::vm: return "VM";
+    case MemberKind::bridge: return "bridge";
+    case MemberKind::sub_lab: return "sub-lab";
   }
-  return nullptr;
+  return "member";
 }
 
-std::shared_ptr<Vm> Lab::find_vm(const std::string& name) const {
-  if (test_scope_) {
-    if (auto vm = find_in(*test_scope_, name)) return vm;
+const char* duplicate_error(MemberKind kind) {
+  switch (kind) {
+    case MemberKind::vm: return "DuplicateVmName";
+    case MemberKind::bridge: return "DuplicateBridgeName";
+    case MemberKind::sub_lab: return "DuplicateLabName";
   }
-  return find_in(file_scope_, name);
+  return "DuplicateName";
 }
 
-std::shared_ptr<Vm> Lab::create_vm(const std::string& name, const std::string& profile, const VmSpec& spec) {
-  Scope& scope = test_scope_ ? *test_scope_ : file_scope_;
-  if (find_in(scope, name)) {
-    throw std::runtime_error("provium:vm: a VM named `" + name + "` already exists in this scope; use provium:vm(\"" +
-                             name + "\") to look it up");
+// How test code reaches an existing member of the file scope by name.
+std::string lookup_hint(MemberKind kind, const std::string& name) {
+  switch (kind) {
+    case MemberKind::vm: return "provium:vm(\"" + name + "\")";
+    case MemberKind::bridge: return "provium:bridge(\"" + name + "\")";
+    case MemberKind::sub_lab: return "provium." + name;
   }
-  // A test-scope VM silently hiding a file-scope one is almost always a
+  return "provium." + name;
+}
+
+}  // namespace
+
+Lab::Lab(SupervisorLink& link, TestClock& clock)
+    : link_(link), clock_(clock), root_(std::make_shared<LabNode>("provium", "", nullptr)) {}
+
+void Lab::check_new_name(const LabNode& lab, const std::string& name, MemberKind kind,
+                         const std::string& what) const {
+  if (name.empty()) throw std::invalid_argument(what + ": name must not be empty");
+  if (is_reserved_member_name(name)) {
+    throw std::invalid_argument(what + ": `" + name + "` is a reserved name on a lab; pick another");
+  }
+  if (lab.find_local(name, kind)) {
+    throw std::runtime_error(what + ": " + duplicate_error(kind) + ": lab `" + lab.name() + "` already has a " +
+                             kind_noun(kind) + " named `" + name + "`");
+  }
+  // A test-scope name silently hiding a file-scope one is almost always a
   // mistake, so it is refused rather than shadowed.
-  if (test_scope_ && find_in(file_scope_, name)) {
-    throw std::runtime_error("provium:vm: `" + name + "`: name already declared at parent scope (lab `provium`). " +
-                             "Pick a different name, or use provium:vm(\"" + name + "\") to reuse it.");
+  if (const LabNode* holder = lab.parent_holding(name)) {
+    throw std::runtime_error(what + ": `" + name + "` is declared at file scope already (lab `" + holder->name() +
+                             "`), and a test may not declare the same name again. To use that one, look it up with " +
+                             lookup_hint(kind, name) + "; for a separate one, choose another name.");
   }
-  std::unique_ptr<VmBackend> backend;
-  try {
-    backend = link_.create_vm(name, profile, spec);
-  } catch (const std::exception& error) {
-    throw std::runtime_error("provium:vm: cannot create `" + name + "` (profile `" + profile + "`): " + error.what());
-  }
-  auto vm = std::make_shared<Vm>(name, profile, spec, std::move(backend), clock_);
-  scope.vms.push_back(vm);
-  return vm;
 }
 
-std::shared_ptr<Vm> Lab::vm_fixture(const std::string& name) {
-  if (auto found = fixture_vms_.find(name); found != fixture_vms_.end()) return found->second;
-  FixtureVm fixture;
-  try {
-    fixture = link_.vm_fixture(name);
-  } catch (const std::exception& error) {
-    throw std::runtime_error("provium:vm_fixture(\"" + name + "\"): " + error.what());
-  }
-  if (find_vm(fixture.name)) {
-    // The supervisor's VM is released with `fixture.backend` below.
-    throw std::runtime_error("provium:vm_fixture(\"" + name + "\"): its VM is named `" + fixture.name +
-                             "`, and this file already has a VM of that name");
-  }
-  auto vm = std::make_shared<Vm>(fixture.name, fixture.profile, VmSpec{}, std::move(fixture.backend), clock_);
-  vm->adopt_restored(std::move(fixture.restored));
-  file_scope_.vms.push_back(vm);
-  fixture_vms_[name] = vm;
-  return vm;
-}
-
-std::shared_ptr<Bridge> Lab::find_bridge(const std::string& name) const {
-  for (const Scope* scope : {test_scope_ ? &*test_scope_ : nullptr, &file_scope_}) {
-    if (scope == nullptr) continue;
-    for (const auto& bridge : scope->bridges) {
-      if (bridge->name() == name) return bridge;
+Lab::OwnedVm* Lab::owned(const Vm& vm) {
+  for (Scope* scope : {&test_scope_, &file_scope_}) {
+    for (auto& owned : scope->vms) {
+      if (owned.vm.get() == &vm) return &owned;
     }
   }
   return nullptr;
 }
 
-std::shared_ptr<Bridge> Lab::bridge(const std::string& name) {
-  if (auto found = find_bridge(name)) return found;
+std::shared_ptr<Vm> Lab::create_vm(LabNode& lab, const std::string& name, const std::string& profile,
+                                   const VmSpec& spec, const std::string& what) {
+  check_new_name(lab, name, MemberKind::vm, what);
+  const std::string qualified = lab.qualifier() + name;
+  for (const Scope* scope : {&test_scope_, &file_scope_}) {
+    for (const auto& owned : scope->vms) {
+      if (owned.vm->name() == qualified) {
+        throw std::runtime_error(what + ": `" + name + "` in lab `" + lab.name() + "` would be VM `" + qualified +
+                                 "` towards the supervisor, and another VM of this file has that name; pick another");
+      }
+    }
+  }
+  std::unique_ptr<VmBackend> backend;
+  try {
+    backend = link_.create_vm(qualified, profile, spec);
+  } catch (const std::exception& error) {
+    throw std::runtime_error(what + ": cannot create `" + name + "` (profile `" + profile + "`): " + error.what());
+  }
+  const auto defaults = backend->default_resources();
+  auto vm = std::make_shared<Vm>(qualified, profile, spec, std::move(backend), clock_);
+  vm->set_boot_check([this, raw = vm.get()](const VmSpec& merged) { check_claim(*raw, merged); });
+  scope().vms.push_back(OwnedVm{vm, defaults, std::nullopt});
+  lab.add(LabMember{MemberKind::vm, name, vm, nullptr, nullptr});
+  declared_names_[vm.get()] = name;
+  return vm;
+}
+
+std::shared_ptr<Vm> Lab::vm_fixture(const std::string& name) {
+  const std::string what = "provium:vm_fixture(\"" + name + "\")";
+  if (auto found = fixture_vms_.find(name); found != fixture_vms_.end()) return found->second;
+  FixtureVm fixture;
+  try {
+    fixture = link_.vm_fixture(name);
+  } catch (const std::exception& error) {
+    throw std::runtime_error(what + ": " + error.what());
+  }
+  // Fixtures always land in the file's root lab, whichever scope asks.
+  check_new_name(*root_, fixture.name, MemberKind::vm, what);
+  for (const OwnedVm& owned : file_scope_.vms) {
+    if (owned.vm->name() == fixture.name) {
+      throw std::runtime_error(what + ": its VM is named `" + fixture.name + "`, and this file already has one");
+    }
+  }
+  const auto size = fixture.backend->default_resources();
+  auto vm = std::make_shared<Vm>(fixture.name, fixture.profile, VmSpec{}, std::move(fixture.backend), clock_);
+  vm->adopt_restored(std::move(fixture.restored));
+  file_scope_.vms.push_back(OwnedVm{vm, size, size});
+  root_->add(LabMember{MemberKind::vm, fixture.name, vm, nullptr, nullptr});
+  declared_names_[vm.get()] = fixture.name;
+  fixture_vms_[name] = vm;
+  return vm;
+}
+
+std::shared_ptr<Bridge> Lab::bridge(LabNode& lab, const std::string& name, const std::string& what) {
+  if (auto found = lab.find_bridge(name)) return found;
+  check_new_name(lab, name, MemberKind::bridge, what);
+  const std::string qualified = lab.qualifier() + name;
+  for (const Scope* scope : {&test_scope_, &file_scope_}) {
+    for (const auto& bridge : scope->bridges) {
+      if (bridge->name() == qualified) {
+        throw std::runtime_error(what + ": `" + name + "` in lab `" + lab.name() + "` would be bridge `" + qualified +
+                                 "` towards the supervisor, and another bridge of this file has that name; pick "
+                                 "another");
+      }
+    }
+  }
   std::unique_ptr<BridgeBackend> backend;
   try {
-    backend = link_.create_bridge(name);
+    backend = link_.create_bridge(qualified);
   } catch (const std::exception& error) {
-    throw std::runtime_error("provium:bridge: cannot create `" + name + "`: " + error.what());
+    throw std::runtime_error(what + ": cannot create `" + name + "`: " + error.what());
   }
-  auto bridge = std::make_shared<Bridge>(name, std::move(backend));
-  (test_scope_ ? *test_scope_ : file_scope_).bridges.push_back(bridge);
+  auto bridge = std::make_shared<Bridge>(qualified, std::move(backend));
+  scope().bridges.push_back(bridge);
+  lab.add(LabMember{MemberKind::bridge, name, nullptr, bridge, nullptr});
+  declared_names_[bridge.get()] = name;
   return bridge;
+}
+
+std::shared_ptr<LabNode> Lab::create_sub_lab(LabNode& lab, const std::string& name, const std::string& what) {
+  std::string chosen = name;
+  if (chosen.empty()) {
+    do {
+      chosen = "__lab_" + std::to_string(anonymous_labs_++);
+    } while (lab.find_local(chosen, MemberKind::sub_lab));
+  }
+  check_new_name(lab, chosen, MemberKind::sub_lab, what);
+  // Federation sub-labs have no parent: lookups do not fall through.
+  auto sub = std::make_shared<LabNode>(chosen, lab.qualifier() + chosen + ".", nullptr);
+  scope().labs.push_back(sub);
+  lab.add(LabMember{MemberKind::sub_lab, chosen, nullptr, nullptr, sub});
+  declared_names_[sub.get()] = chosen;
+  return sub;
+}
+
+std::string Lab::declared_name(const void* object) const {
+  const auto found = declared_names_.find(object);
+  return found == declared_names_.end() ? std::string() : found->second;
+}
+
+void Lab::include(LabNode& lab, const std::vector<LabMember>& members, const std::string& what) {
+  // All or nothing: every member is checked (also against the others)
+  // before any is added.
+  LabNode staged(lab.name(), lab.qualifier(), lab.parent());
+  for (const auto& existing : lab.members()) staged.add(existing);
+  std::vector<LabMember> added;
+  for (const auto& member : members) {
+    LabMember named = member;
+    named.name = declared_name(member.object());
+    if (named.name.empty()) {
+      throw std::invalid_argument(what + ": that " + std::string(kind_noun(member.kind)) +
+                                  " does not belong to this file's labs (its scope may have ended)");
+    }
+    if (member.lab && member.lab->contains_lab(&lab)) {
+      throw std::invalid_argument(what + ": sub-lab `" + named.name + "` cannot be included into lab `" +
+                                  lab.name() + "`, which is itself or lies inside it");
+    }
+    check_new_name(staged, named.name, member.kind, what);
+    staged.add(named);
+    added.push_back(std::move(named));
+  }
+  for (auto& member : added) lab.add(std::move(member));
 }
 
 std::vector<std::shared_ptr<Bridge>> Lab::bridges_of(const std::string& vm) const {
   std::vector<std::shared_ptr<Bridge>> found;
-  for (const Scope* scope : {test_scope_ ? &*test_scope_ : nullptr, &file_scope_}) {
-    if (scope == nullptr) continue;
+  for (const Scope* scope : {&test_scope_, &file_scope_}) {
     for (const auto& bridge : scope->bridges) {
       if (!bridge->closed() && bridge->is_member(vm)) found.push_back(bridge);
     }
@@ -97,42 +203,110 @@ std::vector<std::shared_ptr<Bridge>> Lab::bridges_of(const std::string& vm) cons
   return found;
 }
 
-void Lab::adopt(Closer close) {
-  Scope& scope = test_scope_ ? *test_scope_ : file_scope_;
-  scope.resources.push_back(std::move(close));
+void Lab::adopt(ResourceKind kind, Closer close) { scope().resources.push_back(Adopted{kind, std::move(close)}); }
+
+void Lab::claim(ResourceClaim claim, const std::string& what) {
+  if (claim_) throw std::runtime_error(what + ": claim already taken (by provium:claim at " + claim_->site + ")");
+  if (in_test_scope()) {
+    throw std::runtime_error(what + ": a claim covers the whole file; make it at the file's top level, not in a test");
+  }
+  claim_ = std::move(claim);
 }
 
-void Lab::enter_test_scope() { test_scope_.emplace(); }
+void Lab::check_claim(const Vm& vm, const VmSpec& spec) {
+  if (!claim_) return;
+  OwnedVm* self = owned(vm);
+  if (self == nullptr) return;
+  if ((!spec.memory_bytes || !spec.cpus) && !self->defaults) {
+    throw std::runtime_error("vm `" + vm.name() + "`: boot refused: the file has a claim, and the supervisor did " +
+                             "not say how big profile `" + vm.profile() + "` is");
+  }
+  const VmResources wanted{spec.memory_bytes.value_or(self->defaults ? self->defaults->memory_bytes : 0),
+                           spec.cpus.value_or(self->defaults ? self->defaults->cpus : 0)};
+  VmResources in_use;
+  for (const Scope* scope : {&test_scope_, &file_scope_}) {
+    for (const auto& owned : scope->vms) {
+      const VmState state = owned.vm->state();
+      // `created` with a size: launched by lab:boot(), agent not greeted yet.
+      if (owned.booted && state != VmState::shutdown && state != VmState::dead) {
+        in_use.memory_bytes += owned.booted->memory_bytes;
+        in_use.cpus += owned.booted->cpus;
+      }
+    }
+  }
+  if (auto refusal = claim_refusal(*claim_, in_use, wanted)) {
+    throw std::runtime_error("vm `" + vm.name() + "`: boot refused: " + *refusal);
+  }
+  self->booted = wanted;
+}
+
+void Lab::enter_test_scope() {
+  test_node_ = std::make_shared<LabNode>("provium", "", root_.get());
+  test_scope_ = Scope{};
+}
+
+std::vector<std::string> Lab::abandon_test_barriers(lua_State* L) {
+  std::vector<std::string> lines;
+  if (!test_node_) return lines;
+  std::vector<LabNode*> labs{test_node_.get()};
+  for (const auto& sub : test_scope_.labs) labs.push_back(sub.get());
+  for (LabNode* lab : labs) {
+    for (auto& line : lab->barriers().abandon(L)) lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+std::vector<std::string> Lab::abandon_file_barriers(lua_State* L) {
+  std::vector<std::string> lines;
+  std::vector<LabNode*> labs{root_.get()};
+  for (const auto& sub : file_scope_.labs) labs.push_back(sub.get());
+  for (LabNode* lab : labs) {
+    for (auto& line : lab->barriers().abandon(L)) lines.push_back(std::move(line));
+  }
+  return lines;
+}
 
 std::vector<std::string> Lab::close_scope(Scope& scope) {
   std::vector<std::string> errors;
-  // Resources first: they live in VMs (of this scope or an outer one).
+  // Resources first, by kind (streams, processes, files, workers), each kind
+  // in the order it was created: they live in VMs that are still running.
   auto resources = std::move(scope.resources);
   scope.resources.clear();
-  for (auto it = resources.rbegin(); it != resources.rend(); ++it) {
-    if (auto error = (*it)()) errors.push_back(*error);
+  std::stable_sort(resources.begin(), resources.end(),
+                   [](const Adopted& a, const Adopted& b) { return a.kind < b.kind; });
+  for (auto& resource : resources) {
+    if (auto error = resource.close()) errors.push_back(*error);
   }
   // Bridges next: they detach their members while those still run.
   for (auto it = scope.bridges.rbegin(); it != scope.bridges.rend(); ++it) {
     if (auto error = (*it)->close()) errors.push_back(*error);
   }
-  scope.bridges.clear();
   for (auto it = scope.vms.rbegin(); it != scope.vms.rend(); ++it) {
-    if (auto error = (*it)->close()) errors.push_back(*error);
+    if (auto error = it->vm->close()) errors.push_back(*error);
   }
   return errors;
 }
 
 std::vector<std::string> Lab::leave_test_scope() {
-  std::vector<std::string> errors;
-  if (test_scope_) errors = close_scope(*test_scope_);
-  test_scope_.reset();
+  if (!test_node_) return {};
+  std::vector<std::string> errors = close_scope(test_scope_);
+  // What the test created leaves every lab of the file with it.
+  std::set<const void*> gone;
+  for (const auto& owned : test_scope_.vms) gone.insert(owned.vm.get());
+  for (const auto& bridge : test_scope_.bridges) gone.insert(bridge.get());
+  for (const auto& lab : test_scope_.labs) gone.insert(lab.get());
+  const auto is_gone = [&](const void* object) { return gone.contains(object); };
+  std::vector<const LabNode*> visited;
+  root_->forget_if(is_gone, visited);
+  for (const auto& lab : file_scope_.labs) lab->forget_if(is_gone, visited);
+  for (const void* object : gone) declared_names_.erase(object);
+  test_node_.reset();
+  test_scope_ = Scope{};
   return errors;
 }
 
 std::vector<std::string> Lab::close_all() {
-  std::vector<std::string> errors;
-  if (test_scope_) errors = close_scope(*test_scope_);
+  std::vector<std::string> errors = close_scope(test_scope_);
   for (auto& error : close_scope(file_scope_)) errors.push_back(std::move(error));
   return errors;
 }

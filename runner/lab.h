@@ -1,12 +1,22 @@
-// The VMs a test file declared, by scope. VMs created at top level belong to
-// the file scope and live until the file ends; VMs created inside a test body
-// belong to that test's scope and are shut down when it returns. Lookups from
-// a test fall through to the file scope. Other resources (guest processes,
-// workers, their files) can be adopted by the current scope too: they are
-// closed when it ends, newest first, before its VMs shut down.
+// A test file's labs and who owns what.
+//
+// Two things are kept apart. The graph (lab_node.h): the root lab
+// `provium`, the per-test scope (a lab whose parent is the root), and
+// sub-labs, each holding VMs, bridges and sub-labs by name. And ownership:
+// every VM, bridge, sub-lab and adopted resource belongs to the scope that
+// was running when it was created (the file scope at top level, else the
+// running test's scope), which closes it when it ends: resources by kind
+// (streams, processes, files, workers), then bridges, then VMs. A test's
+// leftovers are also taken out of every lab of the file's graph.
+//
+// The supervisor keys VMs and bridges by name, so one created in sub-lab
+// `dc1` is known to it as `dc1.<name>` (nested: `dc1.rack.<name>`); test
+// code still finds it as `<name>` in `dc1`.
 #pragma once
 
 #include "bridge.h"
+#include "lab_node.h"
+#include "resource_claim.h"
 #include "supervisor_link.h"
 #include "test_clock.h"
 #include "vm.h"
@@ -22,58 +32,99 @@
 
 namespace provium::runner {
 
+// Closed in this order at scope end (before bridges and VMs).
+enum class ResourceKind { stream, process, file, worker };
+
 class Lab {
  public:
-  Lab(SupervisorLink& link, TestClock& clock) : link_(link), clock_(clock) {}
+  Lab(SupervisorLink& link, TestClock& clock);
 
-  // Declares a VM in the current scope. Throws std::runtime_error when the
-  // name is taken in this scope or (from a test) already declared at file
-  // scope, or when the supervisor refuses.
-  std::shared_ptr<Vm> create_vm(const std::string& name, const std::string& profile, const VmSpec& spec);
-  // provium:vm_fixture: the VM restored from fixture `name`, at file scope
-  // wherever it is called, and the same VM on later calls in this file.
-  std::shared_ptr<Vm> vm_fixture(const std::string& name);
-  // Test scope first, then file scope; null when absent.
-  std::shared_ptr<Vm> find_vm(const std::string& name) const;
+  // The lab `provium` stands for: the running test's scope, else the root.
+  std::shared_ptr<LabNode> current() const { return test_node_ ? test_node_ : root_; }
+  const std::shared_ptr<LabNode>& root() const { return root_; }
 
-  // The bridge `name` (test scope, then file scope), declared in the current
-  // scope when absent. Throws std::runtime_error when the supervisor refuses.
-  std::shared_ptr<Bridge> bridge(const std::string& name);
-  std::shared_ptr<Bridge> find_bridge(const std::string& name) const;
-  // Every open bridge `vm` is attached to, sorted by bridge name.
+  // Declares a VM in `lab`. Throws std::runtime_error when the name is taken
+  // there, shadows a parent's, collides towards the supervisor, or when the
+  // supervisor refuses. `what` prefixes errors ("provium:vm").
+  std::shared_ptr<Vm> create_vm(LabNode& lab, const std::string& name, const std::string& profile,
+                                const VmSpec& spec, const std::string& what);
+  // The bridge `name` as `lab` sees it, declared there when absent.
+  std::shared_ptr<Bridge> bridge(LabNode& lab, const std::string& name, const std::string& what);
+  // A new sub-lab of `lab`; an empty name gives `__lab_<n>`.
+  std::shared_ptr<LabNode> create_sub_lab(LabNode& lab, const std::string& name, const std::string& what);
+  // Adds existing resources to `lab` under the names they were declared
+  // with: all of them, or none when one is refused.
+  void include(LabNode& lab, const std::vector<LabMember>& members, const std::string& what);
+  // The name `object` was declared with (empty when unknown).
+  std::string declared_name(const void* object) const;
+
+  // Every open bridge `vm` (supervisor name) is attached to, sorted by name.
   std::vector<std::shared_ptr<Bridge>> bridges_of(const std::string& vm) const;
 
   // Closes a resource when the current scope ends; `close` must not throw
   // and returns its error text, if any.
   using Closer = std::function<std::optional<std::string>()>;
-  void adopt(Closer close);
+  void adopt(ResourceKind kind, Closer close);
+
+  // provium:claim: one per file, at file scope. Throws when taken already.
+  void claim(ResourceClaim claim, const std::string& what);
+  const std::optional<ResourceClaim>& resource_claim() const { return claim_; }
 
   void enter_test_scope();
-  // Shuts down the test scope's VMs, newest first; returns their errors.
+  // Barriers of the test's labs still holding waiters (they are let go).
+  std::vector<std::string> abandon_test_barriers(lua_State* L);
+  // The same for the root lab and the file's sub-labs, after the top level.
+  std::vector<std::string> abandon_file_barriers(lua_State* L);
+  // Closes what the test scope owns; returns the errors.
   std::vector<std::string> leave_test_scope();
-  // Shuts down every VM in every scope (file end, per-test timeout).
+  // Closes everything of every scope (file end, per-test timeout).
   std::vector<std::string> close_all();
   TestClock& clock() { return clock_; }
   SupervisorLink& link() { return link_; }
-  bool in_test_scope() const { return test_scope_.has_value(); }
+
+  // provium:vm_fixture: the VM restored from fixture `name`, in the root lab
+  // wherever it is called, and the same VM on later calls in this file.
+  std::shared_ptr<Vm> vm_fixture(const std::string& name);
+  bool in_test_scope() const { return test_node_ != nullptr; }
 
   // File-wide settings from `provium.timeout`.
   std::optional<Millis> default_timeout() const { return default_timeout_; }
   void set_default_timeout(std::optional<Millis> timeout) { default_timeout_ = timeout; }
 
  private:
-  struct Scope {
-    std::vector<std::shared_ptr<Vm>> vms;
-    std::vector<std::shared_ptr<Bridge>> bridges;
-    std::vector<Closer> resources;
+  struct Adopted {
+    ResourceKind kind;
+    Closer close;
   };
-  static std::shared_ptr<Vm> find_in(const Scope& scope, const std::string& name);
-  static std::vector<std::string> close_scope(Scope& scope);
+  struct OwnedVm {
+    std::shared_ptr<Vm> vm;
+    std::optional<VmResources> defaults;  // the profile's size, from the supervisor
+    std::optional<VmResources> booted;    // the size it was let boot with
+  };
+  struct Scope {
+    std::vector<OwnedVm> vms;
+    std::vector<std::shared_ptr<Bridge>> bridges;
+    std::vector<std::shared_ptr<LabNode>> labs;
+    std::vector<Adopted> resources;
+  };
+  Scope& scope() { return test_node_ ? test_scope_ : file_scope_; }
+  // Refuses `name` in `lab`: reserved, a duplicate of its kind, or hiding a
+  // parent's.
+  void check_new_name(const LabNode& lab, const std::string& name, MemberKind kind, const std::string& what) const;
+  // Refuses a boot that would take the file past its claim.
+  void check_claim(const Vm& vm, const VmSpec& spec);
+  OwnedVm* owned(const Vm& vm);
+  std::vector<std::string> close_scope(Scope& scope);
 
   SupervisorLink& link_;
   TestClock& clock_;
+  std::shared_ptr<LabNode> root_;
+  std::shared_ptr<LabNode> test_node_;
   Scope file_scope_;
-  std::optional<Scope> test_scope_;
+  Scope test_scope_;
+  std::map<const void*, std::string> declared_names_;
+  std::optional<ResourceClaim> claim_;
+  int anonymous_labs_ = 0;
   std::optional<Millis> default_timeout_;
   std::map<std::string, std::shared_ptr<Vm>> fixture_vms_;  // by fixture name
 };

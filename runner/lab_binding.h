@@ -1,6 +1,7 @@
-// The `provium` global: the root lab. provium:vm(name, profile[, opts])
-// declares, provium:vm(name) looks up (erroring when absent), provium.<name>
-// looks up (nil when absent); provium.pack/unpack are string.pack/unpack;
+// The Lab userdata (docs/labs.md): the `provium` global, which stands for
+// the running test's scope or else the file's root lab, and the sub-labs
+// lab:lab() returns. lab:vm(name, profile[, opts]) declares, lab:vm(name)
+// looks up (erroring when absent), lab.<name> looks up (nil when absent);
 // provium.timeout and provium.reset_between_tests are file settings.
 #pragma once
 
@@ -23,12 +24,32 @@ void install_provium_global(lua_State* L, Lab& lab);
 Lab* installed_lab(lua_State* L);
 
 // Hands `resource` (anything with close()) to the current scope, which keeps
-// it alive and closes it when it ends. Without a lab, nothing is done.
+// it alive and closes it when it ends, `kind` deciding the order. Without a
+// lab, nothing is done.
 template <typename Resource>
-void adopt_into_scope(lua_State* L, std::shared_ptr<Resource> resource) {
+void adopt_into_scope(lua_State* L, ResourceKind kind, std::shared_ptr<Resource> resource) {
   Lab* lab = installed_lab(L);
   if (lab == nullptr) return;
-  lab->adopt([resource = std::move(resource)]() -> std::optional<std::string> {
+  lab->adopt(kind, [resource = std::move(resource)]() -> std::optional<std::string> {
+    try {
+      resource->close();
+    } catch (const std::exception& error) {
+      return std::string(error.what());
+    }
+    return std::nullopt;
+  });
+}
+
+// Like adopt_into_scope, without keeping `resource` alive: one that test code
+// dropped and the collector finalized is not there to close (its destructor
+// closed it). For files and streams, which may be opened by the thousand.
+template <typename Resource>
+void close_with_scope(lua_State* L, ResourceKind kind, const std::shared_ptr<Resource>& resource) {
+  Lab* lab = installed_lab(L);
+  if (lab == nullptr) return;
+  lab->adopt(kind, [weak = std::weak_ptr<Resource>(resource)]() -> std::optional<std::string> {
+    auto resource = weak.lock();
+    if (!resource) return std::nullopt;
     try {
       resource->close();
     } catch (const std::exception& error) {

@@ -150,7 +150,7 @@ void push_new_process(lua_State* L, int index, const std::shared_ptr<Vm>& vm,
   });
   auto process = std::make_shared<GuestProcess>(vm, worker, spawned, command.display);
   if (worker) worker->track(process);
-  adopt_into_scope(L, process);
+  adopt_into_scope(L, ResourceKind::process, process);
   push_shared(L, kProcessTypeName, std::move(process));
 }
 

@@ -46,7 +46,8 @@ std::unique_ptr<VmBackend> RpcSession::create_vm(const std::string& name, const 
   request.setProfile(profile);
   vm_spec_to_wire(spec, request.initOptions());
   auto response = wait_rpc(request.send(), wait_scope_);
-  return std::make_unique<RpcVmBackend>(response.getVm(), wait_scope_, timer_);
+  const VmResources defaults{response.getDefaultMemoryBytes(), response.getDefaultCpus()};
+  return std::make_unique<RpcVmBackend>(response.getVm(), defaults, wait_scope_, timer_);
 }
 
 std::unique_ptr<BridgeBackend> RpcSession::create_bridge(const std::string& name) {
@@ -77,7 +78,10 @@ FixtureVm RpcSession::vm_fixture(const std::string& name) {
   // beyond the test's own (the runner's clock interrupts a wait that long).
   auto response = wait_rpc(request.send(), wait_scope_);
   FixtureVm fixture;
-  fixture.backend = std::make_unique<RpcVmBackend>(response.getVm(), wait_scope_, timer_);
+  const auto info = response.getInfo();
+  // A fixture VM's size is its snapshot's; it counts against a claim as booted.
+  fixture.backend = std::make_unique<RpcVmBackend>(response.getVm(), VmResources{info.getMemoryBytes(), 0},
+                                                   wait_scope_, timer_);
   fixture.name = response.getVmName().cStr();
   fixture.profile = response.getProfile().cStr();
   fixture.restored.booted.agent_fd = carried_agent_fd(response.getChannel(), wait_scope_);

@@ -15,8 +15,8 @@ kj::AutoCloseFd carried_agent_fd(wire::runner::AgentChannel::Client channel, kj:
 
 class RpcVmBackend final : public VmBackend {
  public:
-  RpcVmBackend(wire::runner::Vm::Client vm, kj::WaitScope& wait_scope, kj::Timer& timer)
-      : vm_(kj::mv(vm)), wait_scope_(wait_scope), timer_(timer) {}
+  RpcVmBackend(wire::runner::Vm::Client vm, VmResources defaults, kj::WaitScope& wait_scope, kj::Timer& timer)
+      : vm_(kj::mv(vm)), defaults_(defaults), wait_scope_(wait_scope), timer_(timer) {}
   // Cap'n Proto clients may throw from their destructors; we do not let them.
   ~RpcVmBackend() noexcept override = default;
 
@@ -26,6 +26,7 @@ class RpcVmBackend final : public VmBackend {
   BootedVm boot(const VmSpec& spec, Deadline deadline) override;
   void shutdown() override;
   std::string console_tail(std::uint32_t max_bytes) override;
+  std::optional<VmResources> default_resources() const override { return defaults_; }
   std::string console_log() override;
   kj::AutoCloseFd open_console(bool output, bool input) override;
   void pause() override;
@@ -41,6 +42,7 @@ class RpcVmBackend final : public VmBackend {
 
  private:
   wire::runner::Vm::Client vm_;
+  VmResources defaults_;
   kj::WaitScope& wait_scope_;
   kj::Timer& timer_;
 };

@@ -1,5 +1,6 @@
 #include "stream_binding.h"
 
+#include "lab_binding.h"
 #include "lua_guard.h"
 #include "lua_userdata.h"
 #include "lua_values.h"
@@ -104,7 +105,11 @@ void register_stream_type(lua_State* L) {
 }
 
 void push_stream(lua_State* L, std::shared_ptr<GuestStream> stream) {
-  if (!stream->creation_site()) stream->set_creation_site(test_code_call_site(L));
+  if (!stream->creation_site()) {
+    // First time test code sees it: the current scope closes it at its end.
+    stream->set_creation_site(test_code_call_site(L));
+    close_with_scope(L, ResourceKind::stream, stream);
+  }
   push_shared(L, kStreamTypeName, std::move(stream));
 }
 

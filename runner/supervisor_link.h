@@ -57,6 +57,9 @@ class VmBackend {
   virtual BootedVm boot(const VmSpec& spec, Deadline deadline) = 0;
   virtual void shutdown() = 0;
   virtual std::string console_tail(std::uint32_t max_bytes) = 0;
+  // The profile's memory and vCPUs, for options that leave them unset
+  // (claims check boots against them); nothing when unknown.
+  virtual std::optional<VmResources> default_resources() const { return std::nullopt; }
 
   // Console, lifecycle verbs and host files. The defaults refuse, for
   // backends (test fakes) that do not provide them.

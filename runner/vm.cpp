@@ -81,11 +81,18 @@ void Vm::require_booted(const std::string& op) const {
 }
 
 void Vm::boot(const VmSpec& overrides) {
-  if (state_ != VmState::created) {
+  launch(overrides);
+  greet();
+}
+
+void Vm::launch(const VmSpec& overrides) {
+  if (state_ != VmState::created || launched_agent_fd_) {
     throw std::runtime_error(prefix("boot") + "VM is " + quoted(to_string(state_)) +
-                             (state_ == VmState::booted ? ", already booted" : ", it cannot boot again"));
+                             (state_ == VmState::booted || launched_agent_fd_ ? ", already booted"
+                                                                              : ", it cannot boot again"));
   }
   const VmSpec spec = merge_vm_specs(creation_spec_, overrides);
+  if (boot_check_) boot_check_(spec);
   BootedVm booted;
   try {
     booted = backend_->boot(spec, clock_.deadline());
@@ -96,7 +103,14 @@ void Vm::boot(const VmSpec& overrides) {
     throw std::runtime_error(boot_failure(error.what()));
   }
   info_ = booted.info;
-  greet_agent(std::move(booted.agent_fd), "boot");
+  launched_agent_fd_ = std::move(booted.agent_fd);
+}
+
+void Vm::greet() {
+  if (!launched_agent_fd_) throw std::runtime_error(prefix("boot") + "the guest was not launched");
+  kj::AutoCloseFd fd = std::move(*launched_agent_fd_);
+  launched_agent_fd_.reset();
+  greet_agent(std::move(fd), "boot");
   state_ = VmState::booted;
 }
 

@@ -39,6 +39,11 @@ class Vm {
   // All of these throw std::runtime_error whose text starts "vm `<name>`:",
   // or TestTimedOut when the test's deadline passes while they wait.
   void boot(const VmSpec& overrides);
+  // boot() in two halves, so that lab:boot() starts every guest before it
+  // waits for the first agent: launch() has the supervisor start the guest,
+  // greet() waits for its agent's hello. The VM reads `created` between.
+  void launch(const VmSpec& overrides);
+  void greet();
   CommandResult run(const GuestCommand& command);
   std::string read_file(const std::string& path);
   void write_file(const std::string& path, std::string_view data);
@@ -97,6 +102,11 @@ class Vm {
   void with_agent(const std::string& op, const std::function<void(AgentClient&, Deadline)>& call);
 
   void shutdown();
+
+  // Runs before every boot with the options it will use, and may refuse it
+  // by throwing (the VM then stays `created`); the lab checks claims here.
+  using BootCheck = std::function<void(const VmSpec&)>;
+  void set_boot_check(BootCheck check) { boot_check_ = std::move(check); }
 
   // Lifecycle verbs (200-vm.md). pause: booted -> paused; resume: paused ->
   // booted; reset: booted -> booted with a new agent session (open files and
@@ -184,6 +194,8 @@ class Vm {
   };
   std::map<std::array<std::uint8_t, 6>, NicSetting> nic_settings_;
   std::optional<std::vector<std::pair<std::string, std::string>>> hosts_;
+  BootCheck boot_check_;
+  std::optional<kj::AutoCloseFd> launched_agent_fd_;  // between launch() and greet()
 };
 
 }  // namespace provium::runner

@@ -26,6 +26,13 @@ struct VmSpec {
 // `overrides` wins field by field; its files are added after the base's.
 VmSpec merge_vm_specs(const VmSpec& base, const VmSpec& overrides);
 
+// A guest's size: what a profile gives when options leave it unset, or
+// what a boot was let take.
+struct VmResources {
+  std::uint64_t memory_bytes = 0;
+  std::uint32_t cpus = 0;
+};
+
 // What the supervisor reports about a booted guest.
 struct VmInfo {
   std::string accel;

@@ -76,7 +76,6 @@ int worker_open_file(lua_State* L) {
   const std::uint64_t handle = worker->vm().open_file(path, mode.bits, mode.perm, worker->id());
   auto file = std::make_shared<FileHandle>(worker->vm_owner(), path, handle, worker->id());
   worker->track(file);
-  adopt_into_scope(L, file);
   push_file(L, std::move(file));
   return 1;
 }
@@ -287,7 +286,7 @@ int vm_spawn_worker(lua_State* L) {
     started = agent.spawn_worker(credentials, deadline);
   });
   auto worker = std::make_shared<GuestWorker>(vm, started);
-  adopt_into_scope(L, worker);
+  adopt_into_scope(L, ResourceKind::worker, worker);
   push_shared(L, kWorkerTypeName, std::move(worker));
   return 1;
 }

@@ -103,7 +103,10 @@ kj::Promise<void> SessionServer::createVm(CreateVmContext context) {
     VmRequest request = read_vm_request(params.getOptions(), services_.host_cpus);
     auto slot = fleet_.add(name, profile, std::move(request));
     slot->on_release = [network = &network_](VmSlot& released) { network->release(released); };
-    context.getResults().setVm(vm_servers_.add(kj::heap<VmServer>(kj::mv(slot), services_, job_.host_files, network_, snapshots_)));
+    auto results = context.getResults();
+    results.setVm(vm_servers_.add(kj::heap<VmServer>(kj::mv(slot), services_, job_.host_files, network_, snapshots_)));
+    results.setDefaultMemoryBytes(found->memory_bytes);
+    results.setDefaultCpus(found->cpus);
   } catch (const std::exception& error) {
     throw_kj_error(fmt::format("createVm `{}`: {}", name, error.what()));
   }

@@ -17,7 +17,8 @@ constexpr std::uint64_t kMaxBandwidthBps = 100'000'000'000ULL;
 bool valid_bridge_name(const std::string& name) {
   if (name.empty() || name.size() > TestNetwork::kMaxBridgeNameLength) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';  // sub-lab bridges are `lab.name`
   });
 }
 
@@ -52,7 +53,7 @@ std::string TestNetwork::address_of(std::size_t bridge_index, std::size_t vm_ind
 
 void TestNetwork::declare_bridge(const std::string& name) {
   if (!valid_bridge_name(name)) {
-    throw NetworkRequestError(fmt::format("bad bridge name `{}`: use 1 to {} of [A-Za-z0-9_-]", shown(name),
+    throw NetworkRequestError(fmt::format("bad bridge name `{}`: use 1 to {} of [A-Za-z0-9_.-]", shown(name),
                                           kMaxBridgeNameLength));
   }
   if (bridges_.contains(name)) return;

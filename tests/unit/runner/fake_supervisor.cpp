@@ -18,6 +18,8 @@ class FakeVmBackend final : public VmBackend {
     record_->agent = std::move(pair.agent);
     return BootedVm{std::move(pair.client_fd), VmInfo{"tcg", 42, 256u << 20}};
   }
+  // Like the supervisor's built-in profile.
+  std::optional<VmResources> default_resources() const override { return VmResources{256u << 20, 1}; }
 
   // The agent stays in the record for inspection; the runner closing its end
   // is what ends the agent's thread.

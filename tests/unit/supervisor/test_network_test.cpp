@@ -64,11 +64,12 @@ TEST_F(TestNetworkRequests, BridgeNamesAreChecked) {
   EXPECT_THROW(network.declare_bridge(""), NetworkRequestError);
   EXPECT_THROW(network.declare_bridge("has space"), NetworkRequestError);
   EXPECT_THROW(network.declare_bridge(std::string(33, 'x')), NetworkRequestError);
-  EXPECT_THROW(network.declare_bridge("dot.ted"), NetworkRequestError);
+  EXPECT_THROW(network.declare_bridge("sl/ash"), NetworkRequestError);
   EXPECT_EQ(recording, nullptr) << "no network is made for a refused name";
   network.declare_bridge("lan");
   network.declare_bridge("lan");  // same name, same bridge
-  EXPECT_EQ(recording->subnets.size(), 1u);
+  network.declare_bridge("dc1.lan");  // a sub-lab's bridge
+  EXPECT_EQ(recording->subnets.size(), 2u);
   EXPECT_EQ(recording->subnets["lan"].network, 0x0a010000u);
 }
 
