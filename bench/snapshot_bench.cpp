@@ -4,7 +4,8 @@
 //    test boots a VM and runs `true`, and one whose test restores a VM from a
 //    snapshot its top level took, and runs `true`. The VMs are declared at
 //    file scope so that neither test's duration includes the VM's shutdown:
-//    the figure is "call to first finished op".
+//    the figure is "call to first finished op". A second file splits both
+//    into their steps (restore or boot; first run; second run).
 // 2. Eight restores of one snapshot, two ways:
 //    - in one runner: eight tests each restore one more VM of one snapshot
 //      (the others keep running) and run `true`. The runner is single-threaded
@@ -21,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -58,6 +60,23 @@ test("restore", function(t)
   r:restore("interleaved.snap"):run("true"):assert_ok()
 end)
 )";
+
+// Where the time goes: each step its own test, so each has its own duration.
+const char* const kPhasesFile = R"(local source = provium:vm("source", "default"):boot()
+source:snapshot("phases.snap")
+source:shutdown()
+local r = provium:vm("r", "default")
+local b = provium:vm("b", "default")
+test("restore", function(t) r:restore("phases.snap") end)
+test("restored: first run", function(t) r:run("true"):assert_ok() end)
+test("restored: second run", function(t) r:run("true"):assert_ok() end)
+test("boot", function(t) b:boot() end)
+test("booted: first run", function(t) b:run("true"):assert_ok() end)
+test("booted: second run", function(t) b:run("true"):assert_ok() end)
+)";
+
+const char* const kPhases[] = {"restore", "restored: first run", "restored: second run",
+                               "boot",    "booted: first run",   "booted: second run"};
 
 // Eight copies restored by one runner, one per test; earlier copies keep running.
 std::string fan_out_file() {
@@ -132,6 +151,15 @@ int main(int argc, char** argv) {
   std::printf("\nto the first finished run (median of %d, interleaved):\n", rounds);
   std::printf("  cold boot, vm:boot()+vm:run():       %7.0f ms  (1.00x)\n", cold);
   std::printf("  restore, vm:restore()+vm:run():      %7.0f ms  (%.3fx)   goal <= 0.08x\n", restored, restored / cold);
+
+  std::printf("\nsteps, each its own test (median of %d):\n", rounds);
+  const auto phases_file = dir.write("phases.test.lua", kPhasesFile);
+  std::map<std::string, std::vector<double>> phase_ms;
+  for (int round = 0; round < rounds; ++round) {
+    const auto timings = run_provium(provium, phases_file, config);
+    for (const char* phase : kPhases) phase_ms[phase].push_back(timings.tests_ms.at(phase));
+  }
+  for (const char* phase : kPhases) std::printf("  %-22s %7.1f ms\n", phase, median(phase_ms[phase]));
 
   std::printf("\n%d restores of one snapshot in one runner (one after the other: vm:restore waits):\n", kCopies);
   const auto fan_out = run_provium(provium, dir.write("fanout.test.lua", fan_out_file()), config);
