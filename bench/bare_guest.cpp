@@ -32,12 +32,14 @@ BareGuestSpec bare_guest_spec() {
 }
 
 BareGuest::BareGuest(const BareGuestSpec& spec)
-    : qemu_(spawn_qemu({.qemu_binary = spec.qemu,
+    : ram_(GuestRam::create(spec.plan.memory_bytes, spec.plan.vm_name)),
+      qemu_(spawn_qemu({.qemu_binary = spec.qemu,
                         .accel = spec.accel,
                         .privileges = spec.privileges,
                         .plan = &spec.plan,
                         .image = open_guest_image(spec.plan.kernel, spec.plan.initrd, {},
-                                                  spec.privileges.switch_user)})),
+                                                  spec.privileges.switch_user),
+                        .ram_fd = ram_.fd()})),
       // Drain the console as the supervisor does, so the guest never waits on it.
       console_drain_([fd = qemu_.console.get()] {
         char sink[4096];

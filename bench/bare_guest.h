@@ -12,6 +12,7 @@
 
 #include "boot_plan.h"
 #include "frame.h"
+#include "guest_ram.h"
 #include "qemu_spawn.h"
 
 namespace provium::bench {
@@ -41,6 +42,7 @@ class BareGuest {
   void ping();
 
  private:
+  GuestRam ram_;  // the guest's memory, as provium gives it (a memfd QEMU maps shared)
   SpawnedQemu qemu_;
   std::thread console_drain_;
   frame::Decoder decoder_;
