@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 #include "guest_ram.h"
+#include "mapped_ram_copy.h"
 #include "kj_error.h"
 
 namespace provium {
@@ -153,12 +154,6 @@ kj::Promise<void> QemuVm::wait_migration_done(kj::TimePoint deadline) {
 }
 
 kj::Promise<void> QemuVm::snapshot(int into_fd) {
-  if (!ram_shared_) {
-    // A restored guest's RAM is a private copy-on-write mapping of its
-    // snapshot: we cannot read what it changed.
-    return kj::Promise<void>(kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
-        kj::heapString("a VM restored from a snapshot cannot be snapshotted again (yet): boot it afresh")));
-  }
   if (!qmp_ready_ || !running()) throw_kj_error("QEMU is not running");
   auto was_running = kj::heap<bool>(false);
   bool& running_before = *was_running;
@@ -171,7 +166,13 @@ kj::Promise<void> QemuVm::snapshot(int into_fd) {
           })
           .then([this, into_fd]() {
             // The guest is stopped: its RAM holds still while we copy it.
-            copy_sparse(ram_.get(), into_fd, ram_bytes_);
+            // A restored guest's changes live in QEMU's private copy-on-write
+            // pages, not in the file it maps: read them out of QEMU.
+            if (ram_shared_) {
+              copy_sparse(ram_.get(), into_fd, ram_bytes_);
+            } else {
+              copy_mapped_ram(process_.pid(), ram_.get(), ram_bytes_, into_fd);
+            }
             if (::lseek(into_fd, static_cast<off_t>(ram_bytes_), SEEK_SET) < 0) {
               throw_kj_error(fmt::format("snapshot: lseek: {}", std::strerror(errno)));
             }
