@@ -43,6 +43,7 @@ int run_tests(const RunOptions& options, std::ostream& out, std::ostream& err) {
   const auto reporter = make_reporter(options, out, err);
   if (plan.files.empty()) err << "provium: no *.test.lua files found\n";
   prune_fixture_cache(plan.config, err);
+  SnapshotPlaces::remove_abandoned(plan.config.snapshot_dir);
 
   // Delivered through the event loop, so teardown runs in order, not in a handler.
   kj::UnixEventPort::captureSignal(SIGINT);

@@ -28,6 +28,24 @@ std::string safe_label(const std::string& text) {
 
 }  // namespace
 
+void SnapshotPlaces::remove_abandoned(const fs::path& root) {
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(root, error)) {
+    const std::string name = entry.path().filename().string();
+    // .scratch-<label>-<pid>-<n>/ and .<file>.partial-<pid>-<n>
+    const bool scratch = name.rfind(".scratch-", 0) == 0;
+    const bool partial = name.find(".partial-") != std::string::npos && name.front() == '.';
+    if (!scratch && !partial) continue;
+    const auto last_dash = name.rfind('-');
+    const auto pid_dash = last_dash == std::string::npos ? std::string::npos : name.rfind('-', last_dash - 1);
+    if (pid_dash == std::string::npos) continue;
+    const std::string pid = name.substr(pid_dash + 1, last_dash - pid_dash - 1);
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (fs::exists(fs::path("/proc") / pid, error)) continue;  // its provium may still be running
+    fs::remove_all(entry.path(), error);
+  }
+}
+
 PendingSnapshot::~PendingSnapshot() {
   if (!committed_ && !temporary_.empty()) {
     std::error_code ignored;

@@ -42,6 +42,10 @@ class PendingSnapshot {
 
 class SnapshotPlaces {
  public:
+  // Removes scratch directories (and partial snapshot files) of provium
+  // processes that are gone, e.g. killed with SIGKILL. Never throws.
+  static void remove_abandoned(const std::filesystem::path& root);
+
   // `root` is created (0700) on first use. `scratch_label` names this file's
   // scratch directory (e.g. the test file's stem).
   SnapshotPlaces(std::filesystem::path root, std::string scratch_label);

@@ -442,6 +442,90 @@ def check_interrupt():
                f"exit={proc.returncode} leftovers={leftovers} stderr={err[-300:]!r}")
 
 
+FIXTURE_SOURCE = (
+    'local vm = provium:vm("base", "default"):boot()\n'
+    'vm:write_file("/tmp/marker", "made by the fixture")\n'
+    'return vm:snapshot()\n')
+FIXTURE_TEST = (
+    'test("uses the fixture", function(t)\n'
+    '  t:assert_eq(provium:vm_fixture("base"):read_file("/tmp/marker"), "made by the fixture")\n'
+    'end)\n')
+
+
+def fixture_project(tmp):
+    """A test dir with one fixture and a provium.toml keeping caches inside `tmp`."""
+    project = Path(tmp) / "project"
+    project.mkdir()
+    (project / "base.fixture.lua").write_text(FIXTURE_SOURCE)
+    (project / "uses.test.lua").write_text(FIXTURE_TEST)
+    (project / "provium.toml").write_text(
+        f'[provium]\ncache_dir = "{tmp}/cache"\nsnapshot_dir = "{tmp}/snapshots"\n')
+    return project
+
+
+def provium_in(project, scratch):
+    return subprocess.Popen([str(PROVIUM), "--config", str(project / "provium.toml"), str(project)],
+                            env=dict(os.environ, TMPDIR=str(scratch)), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def check_fixture_cache():
+    """Two processes racing for one fixture, a damaged entry, a build killed midway."""
+    with tempfile.TemporaryDirectory(prefix="provium-case-") as tmp:
+        project = fixture_project(tmp)
+        scratch = Path(tmp) / "scratch"
+        scratch.mkdir()
+        cache = Path(tmp) / "cache"
+
+        racers = [provium_in(project, scratch) for _ in range(2)]
+        outputs = [r.communicate(timeout=600) for r in racers]
+        stderr = "".join(err for _, err in outputs)
+        builds = stderr.count("building fixture `base`")
+        entries = sorted(p.name for p in cache.glob("*.snap"))
+        ok = all(r.returncode == 0 for r in racers) and builds == 1 and "waiting for" in stderr and len(entries) == 1
+        record("two provium processes racing for one fixture build it once; both restore it", ok,
+               f"exits={[r.returncode for r in racers]} builds={builds} entries={entries} stderr={stderr[-600:]!r}")
+
+        if entries:
+            entry = cache / entries[0]
+            with open(entry, "r+b") as f:  # the device state starts after the 256 MiB of RAM
+                f.seek((256 << 20) + 64)
+                f.write(b"\xff" * 64)
+        proc = provium_in(project, scratch)
+        out, err = proc.communicate(timeout=600)
+        ok = proc.returncode == 0 and "damaged" in err and "rebuilding" in err
+        record("a damaged fixture entry is reported and rebuilt", ok, f"exit={proc.returncode} stderr={err[-600:]!r}")
+
+        for p in cache.glob("*.snap"):
+            p.unlink()
+        proc = provium_in(project, scratch)
+        seen = ""
+        deadline = time.time() + 300
+        while time.time() < deadline and "building fixture" not in seen:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            seen += line
+        time.sleep(2.0)  # the fixture's guest is booting now
+        proc.kill()
+        proc.communicate()
+        # Its runners and QEMUs get SIGKILL from the kernel (PDEATHSIG); give them time to finish dying.
+        gone_by = time.time() + 30
+        while stray_processes() and time.time() < gone_by:
+            time.sleep(0.2)
+        killed_leftovers = stray_processes()
+        proc = provium_in(project, scratch)
+        out, err = proc.communicate(timeout=600)
+        staging = [p.name for p in cache.iterdir() if p.name.startswith(".staging")]
+        staging += [p.name for p in (Path(tmp) / "snapshots").iterdir()]
+        entries = list(cache.glob("*.snap"))
+        ok = (proc.returncode == 0 and "building fixture `base`" in err and not staging and len(entries) == 1
+              and not killed_leftovers)
+        record("a fixture build killed midway leaves no entry; the next run builds it", ok,
+               f"exit={proc.returncode} staging={staging} entries={entries} after kill={killed_leftovers} "
+               f"stderr={err[-400:]!r}")
+
+
 def main():
     if not PROVIUM.exists():
         raise SystemExit(f"{PROVIUM} not built")
@@ -456,6 +540,7 @@ def main():
         check_config_errors()
         check_user_initrd()
         check_interrupt()
+        check_fixture_cache()
     passed = sum(1 for _, ok, _ in results if ok)
     print(f"cases: {passed} passed, {len(results) - passed} failed")
     sys.exit(0 if passed == len(results) else 1)

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "temp_dir.h"
@@ -74,6 +75,22 @@ TEST(SnapshotPlaces, UnnamedSnapshotsGoToAScratchDirectoryRemovedWithThePlaces) 
     EXPECT_NE(scratch, fs::canonical(dir.path()));
   }
   EXPECT_FALSE(fs::exists(scratch));
+}
+
+TEST(SnapshotPlaces, RemovesOnlyTheScratchOfProcessesThatAreGone) {
+  TempDir dir;
+  const fs::path dead = dir.path() / ".scratch-file-2147483646-0";
+  const fs::path alive = dir.path() / fmt::format(".scratch-file-{}-0", ::getpid());
+  const fs::path partial = dir.path() / ".a.snap.partial-2147483646-0";
+  fs::create_directories(dead);
+  fs::create_directories(alive);
+  dir.write(".a.snap.partial-2147483646-0", "half");
+  dir.write("kept.snap", "a user's snapshot");
+  SnapshotPlaces::remove_abandoned(dir.path());
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_FALSE(fs::exists(partial));
+  EXPECT_TRUE(fs::exists(alive));
+  EXPECT_TRUE(fs::exists(dir.path() / "kept.snap"));
 }
 
 }  // namespace
