@@ -136,6 +136,11 @@ CliDecision parse_cli(const std::vector<std::string>& args) {
   auto* fixture = app.add_subcommand("fixture", "Manage the fixture cache (cache_dir in provium.toml)");
   fixture->add_subcommand("list", "Show every cached fixture with its size, kind and key");
   fixture->add_subcommand("clean", "Delete every cached fixture");
+  std::vector<std::string> fixture_paths;
+  auto* build = fixture->add_subcommand("build", "Build every *.fixture.lua under PATH... that is not cached");
+  auto* rebuild = fixture->add_subcommand("rebuild", "Build every *.fixture.lua under PATH... again");
+  auto* stale = fixture->add_subcommand("stale", "Say which *.fixture.lua under PATH... are not cached");
+  for (auto* sub : {build, rebuild, stale}) sub->add_option("paths", fixture_paths, "files or directories");
   fixture->require_subcommand(1);
   app.require_subcommand(0, 1);
 
@@ -164,8 +169,13 @@ CliDecision parse_cli(const std::vector<std::string>& args) {
   }
   if (fixture->parsed()) {
     CliDecision decision;
-    decision.command = fixture->got_subcommand("list") ? CliCommand::fixture_list : CliCommand::fixture_clean;
+    decision.command = fixture->got_subcommand("list")      ? CliCommand::fixture_list
+                       : fixture->got_subcommand("clean")   ? CliCommand::fixture_clean
+                       : fixture->got_subcommand("build")   ? CliCommand::fixture_build
+                       : fixture->got_subcommand("rebuild") ? CliCommand::fixture_rebuild
+                                                            : CliCommand::fixture_stale;
     options.config_path_explicit = app.count("--config") > 0;
+    options.paths = fixture_paths;
     decision.options = std::move(options);
     return decision;
   }

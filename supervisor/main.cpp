@@ -27,6 +27,12 @@ int main(int argc, char** argv) {
         return run_fixture_list(decision.options, std::cout, std::cerr);
       case CliCommand::fixture_clean:
         return run_fixture_clean(decision.options, std::cout, std::cerr);
+      case CliCommand::fixture_build:
+        return run_fixture_action(FixtureAction::build, decision.options, std::cout, std::cerr);
+      case CliCommand::fixture_rebuild:
+        return run_fixture_action(FixtureAction::rebuild, decision.options, std::cout, std::cerr);
+      case CliCommand::fixture_stale:
+        return run_fixture_action(FixtureAction::stale, decision.options, std::cout, std::cerr);
       case CliCommand::run_tests:
         return run_tests(decision.options, std::cout, std::cerr);
     }

@@ -1,7 +1,12 @@
 #include "run_command.h"
 
 #include <csignal>
+#include <algorithm>
+#include <filesystem>
 #include <memory>
+#include <string_view>
+
+#include <fmt/format.h>
 
 #include <unistd.h>
 
@@ -83,6 +88,88 @@ int run_tests(const RunOptions& options, std::ostream& out, std::ostream& err) {
     return kExitSomethingFailed;
   }
   return summary.files_not_passed > 0 ? kExitSomethingFailed : kExitAllPassed;
+}
+
+namespace {
+
+struct FoundFixture {
+  FixtureFile file;
+  std::vector<std::filesystem::path> roots;
+};
+
+// Every *.fixture.lua under `paths`, named relative to the directory it was found under.
+std::vector<FoundFixture> discover_fixtures(const std::vector<std::filesystem::path>& paths,
+                                            const std::vector<std::filesystem::path>& module_roots) {
+  namespace fs = std::filesystem;
+  constexpr std::string_view kSuffix = ".fixture.lua";
+  std::vector<FoundFixture> found;
+  auto add = [&](const fs::path& file, const fs::path& root) {
+    std::string name = fs::relative(file, root).string();
+    name.resize(name.size() - kSuffix.size());
+    std::vector<fs::path> roots{root};
+    roots.insert(roots.end(), module_roots.begin(), module_roots.end());
+    found.push_back(FoundFixture{resolve_fixture(name, roots), roots});
+  };
+  auto is_fixture = [&](const fs::path& p) {
+    const std::string text = p.filename().string();
+    return text.size() > kSuffix.size() && text.compare(text.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
+  };
+  for (const fs::path& given : paths) {
+    const fs::path path = fs::absolute(given);
+    if (fs::is_regular_file(path) && is_fixture(path)) {
+      add(path, path.parent_path());
+      continue;
+    }
+    if (!fs::is_directory(path)) throw FixtureError(fmt::format("{}: no such directory or *.fixture.lua file", given.string()));
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::recursive_directory_iterator(path)) {
+      if (entry.is_regular_file() && is_fixture(entry.path())) files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) add(file, path);
+  }
+  return found;
+}
+
+}  // namespace
+
+int run_fixture_action(FixtureAction action, const RunOptions& options, std::ostream& out, std::ostream& err) {
+  auto plan_or_exit = plan_run(options, err);
+  if (const int* code = std::get_if<int>(&plan_or_exit)) return *code;
+  RunPlan& plan = std::get<RunPlan>(plan_or_exit);
+  std::vector<std::filesystem::path> paths(options.paths.begin(), options.paths.end());
+  if (paths.empty()) paths = plan.config.roots.empty() ? std::vector<std::filesystem::path>{"."} : plan.config.roots;
+  std::vector<FoundFixture> fixtures;
+  try {
+    fixtures = discover_fixtures(paths, plan.settings.module_roots);
+  } catch (const std::exception& error) {
+    err << "provium: " << error.what() << "\n";
+    return kExitInternalError;
+  }
+  if (fixtures.empty()) out << "no *.fixture.lua files found\n";
+  auto io = kj::setupAsyncIo();
+  kj::Own<VmBackend> backend = make_backend(io, plan);
+  const VmServices services{plan.config, *backend, static_cast<unsigned>(::sysconf(_SC_NPROCESSORS_ONLN)),
+                            options.net};
+  FixtureBuilder builder(io, services, plan.settings, err);
+  int failures = 0;
+  for (const FoundFixture& fixture : fixtures) {
+    try {
+      if (action == FixtureAction::stale) {
+        out << fmt::format("{:<6} {}\n", builder.is_cached(fixture.file) ? "fresh" : "stale", fixture.file.name);
+        continue;
+      }
+      const auto entry = builder.ensure(fixture.file, action == FixtureAction::rebuild).wait(io.waitScope);
+      out << fmt::format("ready  {}  {}\n", fixture.file.name, entry.filename().string());
+    } catch (const kj::Exception& error) {  // first: kj's thrown exceptions are std::exceptions too
+      ++failures;
+      out << fmt::format("FAIL   {}\n       {}\n", fixture.file.name, error.getDescription().cStr());
+    } catch (const std::exception& error) {
+      ++failures;
+      out << fmt::format("FAIL   {}\n       {}\n", fixture.file.name, error.what());
+    }
+  }
+  return failures == 0 ? kExitAllPassed : kExitSomethingFailed;
 }
 
 }  // namespace provium

@@ -525,6 +525,23 @@ def check_fixture_cache():
                f"exit={proc.returncode} staging={staging} entries={entries} after kill={killed_leftovers} "
                f"stderr={err[-400:]!r}")
 
+        def fixture_cli(*args):
+            return subprocess.run([str(PROVIUM), "--config", str(project / "provium.toml"), "fixture", *args],
+                                  env=dict(os.environ, TMPDIR=str(scratch)), capture_output=True, text=True,
+                                  timeout=600)
+        (project / "base.fixture.lua").write_text(FIXTURE_SOURCE + "-- edited: a new key\n")
+        before = fixture_cli("stale", str(project))
+        built = fixture_cli("build", str(project))
+        after = fixture_cli("stale", str(project))
+        again = fixture_cli("build", str(project))
+        rebuilt = fixture_cli("rebuild", str(project))
+        ok = (before.stdout.startswith("stale  base") and built.returncode == 0 and "building fixture `base`" in built.stderr
+              and after.stdout.startswith("fresh  base") and "building" not in again.stderr
+              and "building fixture `base`" in rebuilt.stderr and rebuilt.returncode == 0)
+        record("provium fixture stale|build|rebuild: stale before, built once, fresh after, rebuilt on demand", ok,
+               f"before={before.stdout!r} built={built.returncode}/{built.stderr[-200:]!r} after={after.stdout!r} "
+               f"again={again.stderr[-200:]!r} rebuilt={rebuilt.returncode}/{rebuilt.stderr[-200:]!r}")
+
 
 def main():
     if not PROVIUM.exists():
