@@ -34,7 +34,13 @@ std::string context(const Vm& vm, const char* method) { return "vm `" + vm.name(
 int console_read(lua_State* L) {
   const std::shared_ptr<Vm>& vm = self_vm(L, "read");
   auto source = std::make_unique<ConsoleStreamSource>(vm, vm->open_console_output());
-  push_stream(L, std::make_shared<GuestStream>(vm->name(), std::move(source), "console", ""));
+  auto stream = std::make_shared<GuestStream>(vm->name(), std::move(source), "console", "");
+  push_stream(L, stream);
+  vm->note_open([weak = std::weak_ptr<GuestStream>(stream)]() -> std::optional<std::string> {
+    auto open = weak.lock();
+    if (!open || open->is_closed()) return std::nullopt;
+    return describe_opened("console stream", open->creation_site());
+  });
   return 1;
 }
 

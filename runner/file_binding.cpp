@@ -1,5 +1,8 @@
 #include "file_binding.h"
 
+#include "guest_stream.h"
+#include "lua_call_site.h"
+
 #include "lab_binding.h"
 #include "lua_guard.h"
 #include "lua_userdata.h"
@@ -126,6 +129,12 @@ void register_file_type(lua_State* L) {
 
 void push_file(lua_State* L, std::shared_ptr<FileHandle> file) {
   close_with_scope(L, ResourceKind::file, file);
+  file->vm().note_open([weak = std::weak_ptr<FileHandle>(file), site = test_code_call_site(L)]()
+                           -> std::optional<std::string> {
+    auto open = weak.lock();
+    if (!open || open->closed()) return std::nullopt;
+    return describe_opened("file `" + open->path() + "`", site);
+  });
   push_shared(L, kFileTypeName, std::move(file));
 }
 

@@ -39,8 +39,13 @@ class AgentStreamSource final : public StreamSource {
 }  // namespace
 
 GuestStream::GuestStream(std::shared_ptr<Vm> vm, StreamKey key, std::string kind, std::string detail)
-    : owner_(vm->name()), kind_(std::move(kind)), detail_(std::move(detail)) {
+    : owner_(vm->name()), kind_(std::move(kind)), detail_(std::move(detail)), vm_(vm) {
   source_ = std::make_unique<AgentStreamSource>(std::move(vm), key, what());
+}
+
+std::string describe_opened(const std::string& what, const std::optional<CallSite>& site) {
+  if (!site) return what;
+  return what + " (opened at " + site->file + ":" + std::to_string(site->line) + ")";
 }
 
 GuestStream::~GuestStream() {

@@ -41,7 +41,10 @@ class GuestStream {
   std::string read_until(const std::string& pattern, std::chrono::milliseconds wait);
   std::vector<std::string> drain(std::chrono::milliseconds wait);
   void close();
+  bool is_closed() const { return closed_; }
   bool eof();
+  // The VM of an agent stream (null for other sources, or once it is gone).
+  std::shared_ptr<Vm> vm() const { return vm_.lock(); }
   std::string what() const { return detail_.empty() ? kind_ : kind_ + " " + detail_; }
   // Where the test code opened it (set when it is handed to Lua).
   const std::optional<CallSite>& creation_site() const { return creation_site_; }
@@ -57,6 +60,10 @@ class GuestStream {
   std::string pending_;
   bool closed_ = false;
   std::optional<CallSite> creation_site_;
+  std::weak_ptr<Vm> vm_;
 };
+
+// "<what> (opened at file:line)", for errors naming an open resource.
+std::string describe_opened(const std::string& what, const std::optional<CallSite>& site);
 
 }  // namespace provium::runner

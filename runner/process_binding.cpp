@@ -1,5 +1,8 @@
 #include "process_binding.h"
 
+#include "guest_stream.h"
+#include "lua_call_site.h"
+
 #include "command_result_binding.h"
 #include "guest_command_lua.h"
 #include "guest_worker.h"
@@ -151,6 +154,12 @@ void push_new_process(lua_State* L, int index, const std::shared_ptr<Vm>& vm,
   auto process = std::make_shared<GuestProcess>(vm, worker, spawned, command.display);
   if (worker) worker->track(process);
   adopt_into_scope(L, ResourceKind::process, process);
+  vm->note_open([weak = std::weak_ptr<GuestProcess>(process), site = test_code_call_site(L)]()
+                    -> std::optional<std::string> {
+    auto open = weak.lock();
+    if (!open || open->finished()) return std::nullopt;
+    return describe_opened("process `" + open->display() + "`", site);
+  });
   push_shared(L, kProcessTypeName, std::move(process));
 }
 

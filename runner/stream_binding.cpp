@@ -109,6 +109,13 @@ void push_stream(lua_State* L, std::shared_ptr<GuestStream> stream) {
     // First time test code sees it: the current scope closes it at its end.
     stream->set_creation_site(test_code_call_site(L));
     close_with_scope(L, ResourceKind::stream, stream);
+    if (auto vm = stream->vm()) {
+      vm->note_open([weak = std::weak_ptr<GuestStream>(stream)]() -> std::optional<std::string> {
+        auto open = weak.lock();
+        if (!open || open->is_closed()) return std::nullopt;
+        return describe_opened("stream " + open->what(), open->creation_site());
+      });
+    }
   }
   push_shared(L, kStreamTypeName, std::move(stream));
 }

@@ -399,10 +399,33 @@ void Vm::reset() {
   reapply_network();  // the rebooted guest has none of its bridges' addresses and names
 }
 
+void Vm::note_open(std::function<std::optional<std::string>()> describe) {
+  open_resources_.push_back(std::move(describe));
+}
+
+std::vector<std::string> Vm::open_resources() {
+  std::vector<std::string> open;
+  std::vector<std::function<std::optional<std::string>()>> kept;
+  for (auto& describe : open_resources_) {
+    if (auto text = describe()) {
+      open.push_back(*text);
+      kept.push_back(std::move(describe));
+    }
+  }
+  open_resources_ = std::move(kept);
+  return open;
+}
+
 SnapshotTaken Vm::snapshot(const std::string& path) {
   if (state_ != VmState::booted && state_ != VmState::paused) {
     throw std::runtime_error(prefix("snapshot") + "VM is " + quoted(to_string(state_)) +
                              ", it must be \"booted\" or \"paused\"");
+  }
+  if (const auto open = open_resources(); !open.empty()) {
+    std::string list;
+    for (const auto& item : open) list += "\n  " + item;
+    throw std::runtime_error(prefix("snapshot") + "close what is open on this VM first (a restored guest could not " +
+                             "continue it):" + list);
   }
   if (!is_quiescent()) {
     throw std::runtime_error(prefix("snapshot") + "close what is open on this VM first (" +

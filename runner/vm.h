@@ -121,6 +121,11 @@ class Vm {
   // restore: created or shut down -> booted, as the guest in the snapshot,
   // with fresh entropy and the host's wall clock.
   SnapshotTaken snapshot(const std::string& path);
+  // What test code holds open on this VM (files, streams, processes,
+  // workers), for vm:snapshot's refusal: `describe` says what it is and where
+  // it was opened while it is open, and nothing once it is not.
+  void note_open(std::function<std::optional<std::string>()> describe);
+  std::vector<std::string> open_resources();
   void restore(const std::string& path);
   // Takes a guest the supervisor already restored (provium:vm_fixture).
   void adopt_restored(RestoredVm restored);
@@ -187,6 +192,7 @@ class Vm {
   std::size_t open_console_streams_ = 0;
   std::uint64_t agent_epoch_ = 0;
   std::unique_ptr<ConsoleConnection> console_input_;  // opened on the first console write
+  std::vector<std::function<std::optional<std::string>()>> open_resources_;
   // The last configure_nic per NIC (by MAC) and the last set_hosts.
   struct NicSetting {
     std::vector<std::string> addresses;

@@ -1,5 +1,8 @@
 #include "worker_binding.h"
 
+#include "guest_stream.h"
+#include "lua_call_site.h"
+
 #include "command_result_binding.h"
 #include "file_binding.h"
 #include "guest_command_lua.h"
@@ -287,6 +290,12 @@ int vm_spawn_worker(lua_State* L) {
   });
   auto worker = std::make_shared<GuestWorker>(vm, started);
   adopt_into_scope(L, ResourceKind::worker, worker);
+  vm->note_open([weak = std::weak_ptr<GuestWorker>(worker), site = test_code_call_site(L)]()
+                    -> std::optional<std::string> {
+    auto open = weak.lock();
+    if (!open || open->closed()) return std::nullopt;
+    return describe_opened("worker", site);
+  });
   push_shared(L, kWorkerTypeName, std::move(worker));
   return 1;
 }
