@@ -49,6 +49,7 @@ class FileRun {
       // Coroutines of the top level still waiting at a barrier can never go on.
       if (auto stuck = joined(lab_.abandon_file_barriers(L()))) chunk_error = "the file's top level ended: " + *stuck;
     }
+    if (!chunk_error && lab_.reset_between_tests()) chunk_error = lab_.take_baseline();
     if (chunk_error) {
       outcome.has_chunk_error = true;
       outcome.chunk_error = *chunk_error;
@@ -163,6 +164,11 @@ class FileRun {
       body = BodyResult{TestStatus::failed, *stuck, std::move(body.log), {}};
     }
     log_errors(lab_.leave_test_scope());
+    if (!clock_.fired() && lab_.reset_between_tests()) {
+      if (auto error = lab_.restore_baseline(); error && body.status != TestStatus::failed) {
+        body = BodyResult{TestStatus::failed, *error, std::move(body.log), {}};
+      }
+    }
     if (clock_.fired()) {
       // The watchdog semantics: a timed-out test takes the file's lab down.
       body.status = TestStatus::failed;

@@ -203,6 +203,37 @@ std::vector<std::shared_ptr<Bridge>> Lab::bridges_of(const std::string& vm) cons
   return found;
 }
 
+std::optional<std::string> Lab::take_baseline() {
+  const std::string what = "provium.reset_between_tests: the baseline snapshot after the top level";
+  for (const OwnedVm& owned : file_scope_.vms) {
+    const VmState state = owned.vm->state();
+    if (state != VmState::booted && state != VmState::paused) continue;
+    if (const auto bridges = bridges_of(owned.vm->name()); !bridges.empty()) {
+      return what + ": VM `" + owned.vm->name() + "` is attached to bridge `" + bridges.front()->name() +
+             "`, and resetting VMs on bridges is not supported yet";
+    }
+    try {
+      baseline_.push_back(Baseline{owned.vm, owned.vm->snapshot("").path, state == VmState::paused});
+    } catch (const std::exception& error) {
+      return what + ": " + error.what();
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Lab::restore_baseline() {
+  for (const Baseline& entry : baseline_) {
+    try {
+      if (entry.vm->state() != VmState::shutdown) entry.vm->shutdown();
+      entry.vm->restore(entry.snapshot);
+      if (entry.paused) entry.vm->pause();
+    } catch (const std::exception& error) {
+      return "provium.reset_between_tests: restoring VM `" + entry.vm->name() + "` to the baseline: " + error.what();
+    }
+  }
+  return std::nullopt;
+}
+
 void Lab::adopt(ResourceKind kind, Closer close) { scope().resources.push_back(Adopted{kind, std::move(close)}); }
 
 void Lab::claim(ResourceClaim claim, const std::string& what) {

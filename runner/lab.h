@@ -91,6 +91,15 @@ class Lab {
   std::optional<Millis> default_timeout() const { return default_timeout_; }
   void set_default_timeout(std::optional<Millis> timeout) { default_timeout_ = timeout; }
 
+  // provium.reset_between_tests (docs/snapshots.md): after the top level,
+  // every booted or paused VM of the file scope is snapshotted; after each
+  // test they are shut down and restored from it. take_baseline and
+  // restore_baseline return what went wrong (empty when all went well).
+  bool reset_between_tests() const { return reset_between_tests_; }
+  void set_reset_between_tests(bool on) { reset_between_tests_ = on; }
+  std::optional<std::string> take_baseline();
+  std::optional<std::string> restore_baseline();
+
  private:
   struct Adopted {
     ResourceKind kind;
@@ -126,6 +135,13 @@ class Lab {
   std::optional<ResourceClaim> claim_;
   int anonymous_labs_ = 0;
   std::optional<Millis> default_timeout_;
+  bool reset_between_tests_ = false;
+  struct Baseline {
+    std::shared_ptr<Vm> vm;
+    std::string snapshot;
+    bool paused = false;
+  };
+  std::vector<Baseline> baseline_;
   std::map<std::string, std::shared_ptr<Vm>> fixture_vms_;  // by fixture name
 };
 

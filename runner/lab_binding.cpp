@@ -412,10 +412,12 @@ int lab_newindex(lua_State* L) {
     return 0;
   }
   if (key == "reset_between_tests") {
-    if (lua_toboolean(L, 3)) {
-      throw std::runtime_error("provium.reset_between_tests is not supported yet (it needs VM snapshots)");
+    if (lab.in_test_scope()) {
+      throw std::runtime_error("provium.reset_between_tests is a file setting: set it at the file's top level");
     }
-    lua_pushboolean(L, 0);
+    const bool on = lua_toboolean(L, 3) != 0;
+    lab.set_reset_between_tests(on);
+    lua_pushboolean(L, on ? 1 : 0);
     lua_setiuservalue(L, 1, kResetSlot);
     return 0;
   }
