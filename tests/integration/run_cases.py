@@ -452,11 +452,16 @@ FIXTURE_TEST = (
     'end)\n')
 
 
-def fixture_project(tmp):
+# The build-killed check needs a build that cannot finish before the kill: it
+# waits in the guest long after QEMU starts, which is when the check kills it.
+SLOW_FIXTURE_SOURCE = FIXTURE_SOURCE.replace("return vm:snapshot()", 'vm:run("sleep 8")\nreturn vm:snapshot()')
+
+
+def fixture_project(tmp, name="project", source=FIXTURE_SOURCE):
     """A test dir with one fixture and a provium.toml keeping caches inside `tmp`."""
-    project = Path(tmp) / "project"
+    project = Path(tmp) / name
     project.mkdir()
-    (project / "base.fixture.lua").write_text(FIXTURE_SOURCE)
+    (project / "base.fixture.lua").write_text(source)
     (project / "uses.test.lua").write_text(FIXTURE_TEST)
     (project / "provium.toml").write_text(
         f'[provium]\ncache_dir = "{tmp}/cache"\nsnapshot_dir = "{tmp}/snapshots"\n')
@@ -498,15 +503,12 @@ def check_fixture_cache():
 
         for p in cache.glob("*.snap"):
             p.unlink()
-        proc = provium_in(project, scratch)
-        seen = ""
+        slow = fixture_project(tmp, "slow", SLOW_FIXTURE_SOURCE)
+        proc = provium_in(slow, scratch)
         deadline = time.time() + 300
-        while time.time() < deadline and "building fixture" not in seen:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            seen += line
-        time.sleep(2.0)  # the fixture's guest is booting now
+        while time.time() < deadline and proc.poll() is None and not any("qemu-system" in p for p in stray_processes()):
+            time.sleep(0.1)
+        time.sleep(0.5)  # the fixture's guest is booting; its chunk then waits 8 s before the snapshot
         proc.kill()
         proc.communicate()
         # Its runners and QEMUs get SIGKILL from the kernel (PDEATHSIG); give them time to finish dying.
@@ -514,15 +516,17 @@ def check_fixture_cache():
         while stray_processes() and time.time() < gone_by:
             time.sleep(0.2)
         killed_leftovers = stray_processes()
-        proc = provium_in(project, scratch)
+        entries_after_kill = list(cache.glob("*.snap"))
+        proc = provium_in(slow, scratch)
         out, err = proc.communicate(timeout=600)
         staging = [p.name for p in cache.iterdir() if p.name.startswith(".staging")]
         staging += [p.name for p in (Path(tmp) / "snapshots").iterdir()]
         entries = list(cache.glob("*.snap"))
         ok = (proc.returncode == 0 and "building fixture `base`" in err and not staging and len(entries) == 1
-              and not killed_leftovers)
+              and not killed_leftovers and not entries_after_kill)
         record("a fixture build killed midway leaves no entry; the next run builds it", ok,
                f"exit={proc.returncode} staging={staging} entries={entries} after kill={killed_leftovers} "
+               f"entries after the kill={entries_after_kill} "
                f"stderr={err[-400:]!r}")
 
         def fixture_cli(*args):
