@@ -9,7 +9,6 @@
 #include "vm_binding.h"
 #include "vm_spec_lua.h"
 
-#include <size.h>
 
 #include <array>
 #include <limits>
@@ -282,19 +281,6 @@ int lab_transition(lua_State* L, const char* method) {
 int lab_pause(lua_State* L) { return lab_transition<&Vm::pause, VmState::booted>(L, "pause"); }
 int lab_resume(lua_State* L) { return lab_transition<&Vm::resume, VmState::paused>(L, "resume"); }
 
-std::uint64_t read_claim_memory(lua_State* L, const std::string& what) {
-  if (lua_type(L, -1) == LUA_TSTRING) {
-    try {
-      return parse_size(lua_tostring(L, -1));
-    } catch (const std::invalid_argument& error) {
-      throw std::invalid_argument(what + ": " + error.what());
-    }
-  }
-  const std::int64_t bytes = read_integer(L, -1, what + " (bytes, or a size string like \"512M\")");
-  if (bytes < 0) throw std::invalid_argument(what + " must not be negative, got " + std::to_string(bytes));
-  return static_cast<std::uint64_t>(bytes);
-}
-
 int lab_claim(lua_State* L) {
   auto node = self_node(L, "claim");
   const std::string what = method_name(L, *node, "claim");
@@ -304,7 +290,7 @@ int lab_claim(lua_State* L) {
   ResourceClaim claim;
   for_each_field(L, 2, what, [&](const std::string& key) {
     if (key == "memory") {
-      claim.memory_bytes = read_claim_memory(L, what + ": memory");
+      claim.memory_bytes = read_byte_size(L, what + ": memory", /*allow_zero=*/true);
     } else if (key == "cpus") {
       const std::int64_t cpus = read_integer(L, -1, what + ": cpus");
       if (cpus < 0 || cpus > std::numeric_limits<std::uint32_t>::max()) {

@@ -9,11 +9,8 @@
 #include <stdexcept>
 
 namespace provium::runner {
-namespace {
 
-constexpr double kNanosPerSecond = 1e9;
-
-std::uint64_t read_memory(lua_State* L, const std::string& what) {
+std::uint64_t read_byte_size(lua_State* L, const std::string& what, bool allow_zero) {
   if (lua_type(L, -1) == LUA_TSTRING) {
     try {
       return parse_size(lua_tostring(L, -1));
@@ -22,9 +19,16 @@ std::uint64_t read_memory(lua_State* L, const std::string& what) {
     }
   }
   const std::int64_t bytes = read_integer(L, -1, what + " (bytes, or a size string like \"512M\")");
-  if (bytes <= 0) throw std::invalid_argument(what + " must be positive, got " + std::to_string(bytes));
+  if (allow_zero && bytes < 0) {
+    throw std::invalid_argument(what + " must not be negative, got " + std::to_string(bytes));
+  }
+  if (!allow_zero && bytes <= 0) throw std::invalid_argument(what + " must be positive, got " + std::to_string(bytes));
   return static_cast<std::uint64_t>(bytes);
 }
+
+namespace {
+
+constexpr double kNanosPerSecond = 1e9;
 
 std::uint32_t read_cpus(lua_State* L, const std::string& what) {
   const std::int64_t cpus = read_integer(L, -1, what);
@@ -88,7 +92,7 @@ VmSpec read_vm_spec(lua_State* L, int index, const std::string& context) {
   }
   for_each_field(L, index, context + ": options", [&](const std::string& key) {
     const std::string what = context + ": " + key;
-    if (key == "memory") spec.memory_bytes = read_memory(L, what);
+    if (key == "memory") spec.memory_bytes = read_byte_size(L, what, /*allow_zero=*/false);
     else if (key == "cpus") spec.cpus = read_cpus(L, what);
     else if (key == "kernel_cmdline") spec.kernel_cmdline = read_text(L, -1, what);
     else if (key == "rng_seed") spec.rng_seed = static_cast<std::uint64_t>(read_integer(L, -1, what));

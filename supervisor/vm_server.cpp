@@ -50,9 +50,7 @@ kj::Promise<void> VmServer::boot(BootContext context) {
   RunningVm* vm = nullptr;  // owned by the slot; only used before we return
   try {
     const VmRequest boot_request = read_vm_request(context.getParams().getOptions(), services_.host_cpus);
-    GuestNics nics;
-    slot.without_nics = !services_.launcher.has_nic_slots();
-    if (!slot.without_nics) nics = network_.provision(slot);
+    GuestNics nics = provision_nics();
     const std::size_t nics_count = nics.backends.size();
     LaunchedVm launched = services_.launcher.launch_vm(
         slot.name, *profile, merge_vm_requests(slot.created_with, boot_request), std::move(nics));
@@ -100,10 +98,9 @@ kj::Promise<void> VmServer::snapshot(SnapshotContext context) {
     }
   }();
   PendingSnapshot& file = *pending;
-  const VmState before = slot_->state;
   slot_->transitioning = true;
   return vm.snapshot(file.fd())
-      .then([this, &file, before, context]() mutable {
+      .then([this, &file, context]() mutable {
         slot_->transitioning = false;
         SnapshotInfo info{.vm = slot_->name,
                           .profile = slot_->profile,
@@ -114,7 +111,6 @@ kj::Promise<void> VmServer::snapshot(SnapshotContext context) {
                           .taken_at_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                              std::chrono::system_clock::now().time_since_epoch())
                                              .count()};
-        (void)before;
         try {
           finish_snapshot_file(file.fd(), info);
           file.commit();
@@ -152,9 +148,7 @@ kj::Promise<VmServer::Restored> VmServer::restore_from(const std::filesystem::pa
     if (!state.valid() || ::lseek(state.get(), static_cast<off_t>(info.ram_bytes), SEEK_SET) < 0) {
       throw std::runtime_error(fmt::format("snapshot {}: {}", path.string(), std::strerror(errno)));
     }
-    GuestNics nics;
-    slot.without_nics = !services_.launcher.has_nic_slots();
-    if (!slot.without_nics) nics = network_.provision(slot);
+    GuestNics nics = provision_nics();
     if (nics.backends.size() != info.nic_slots) {
       throw std::runtime_error(fmt::format(
           "snapshot {} was taken of a VM with {} NIC slots and this one would have {}: NIC slots exist only when a "
@@ -263,6 +257,11 @@ kj::Promise<void> VmServer::openConsole(OpenConsoleContext context) {
     throw_kj_error(fmt::format("console: {}", error.what()));
   }
   return kj::READY_NOW;
+}
+
+GuestNics VmServer::provision_nics() {
+  slot_->without_nics = !services_.launcher.has_nic_slots();
+  return slot_->without_nics ? GuestNics{} : network_.provision(*slot_);
 }
 
 RunningVm& VmServer::vm_for(const char* verb, VmState wanted) {

@@ -79,6 +79,9 @@ class VmServer final : public wire::runner::Vm::Server {
   VmSlot& slot() { return *slot_; }
 
  private:
+  // The NIC slots a boot or restore of this VM starts with (none without a
+  // backend that has network devices).
+  GuestNics provision_nics();
   // The running VM, if the slot is in `wanted` and no other verb is under
   // way; throws naming the verb and the state otherwise.
   RunningVm& vm_for(const char* verb, VmState wanted);
