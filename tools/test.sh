@@ -10,7 +10,12 @@ results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 status=0
 
-stage() { printf '\n== %s\n' "$*"; }
+# Each stage header says how long the one before took, so a CI log shows where the time goes.
+stage_started=$SECONDS
+stage() {
+  printf '\n== %s   (previous stage: %ss, total: %ss)\n' "$*" "$((SECONDS - stage_started))" "$SECONDS"
+  stage_started=$SECONDS
+}
 
 # Adds a "passed failed skipped" line for the summary.
 count() { echo "$1 $2 ${3:-0}" >>"$results/counts"; }
@@ -90,6 +95,7 @@ python3 tests/integration/run_cases.py | tee "$results/cases.txt"
 read -r p f < <(sed -n 's/^cases: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$results/cases.txt")
 count "${p:-0}" "${f:-1}"
 
+stage "summary"
 read -r passed failed skipped < <(awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}' "$results/counts")
 [ "$failed" -eq 0 ] || status=1
 echo
