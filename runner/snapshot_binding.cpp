@@ -110,6 +110,16 @@ int vm_restore(lua_State* L) {
                                 luaL_typename(L, 2));
   }
   vm.restore(path);
+  // Bridges it is a member of take the restored guest in again.
+  if (Lab* lab = installed_lab(L)) {
+    try {
+      lab->rejoin_bridges(vm);
+    } catch (const TestTimedOut&) {
+      throw;
+    } catch (const std::runtime_error& error) {
+      throw std::runtime_error("vm `" + vm.name() + "`: restore: " + error.what());
+    }
+  }
   lua_settop(L, 1);
   return 1;
 }

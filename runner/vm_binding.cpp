@@ -45,7 +45,7 @@ int vm_boot(lua_State* L) {
   // Bridges it was attached to while created take it in now.
   if (Lab* lab = installed_lab(L)) {
     try {
-      for (const auto& bridge : lab->bridges_of(vm.name())) bridge->join_booted(vm);
+      lab->rejoin_bridges(vm);
     } catch (const TestTimedOut&) {
       throw;
     } catch (const std::runtime_error& error) {

@@ -29,8 +29,9 @@ class FixtureBuilder final : public FixtureProvider {
   FixtureBuilder(kj::AsyncIoContext& io, const VmServices& services, const FileRunSettings& settings,
                  std::ostream& notes);
 
-  kj::Promise<std::filesystem::path> vm_fixture(const std::string& name,
-                                                const std::vector<std::filesystem::path>& roots) override;
+  kj::Promise<std::filesystem::path> fixture(const std::string& name,
+                                             const std::vector<std::filesystem::path>& roots,
+                                             FixtureKind kind) override;
   // The entry for `fixture`, built when missing (or always, with `rebuild`).
   kj::Promise<std::filesystem::path> ensure(const FixtureFile& fixture, bool rebuild);
   // Whether `fixture`'s current key has an entry (`provium fixture stale`).
@@ -38,6 +39,8 @@ class FixtureBuilder final : public FixtureProvider {
   FixtureCache& cache() { return cache_; }
 
  private:
+  // The key's entry of either kind: a fixture's chunk decides which.
+  std::optional<std::filesystem::path> find_entry(const std::string& key) const;
   kj::Promise<FixtureBuildLock> lock(const std::string& key, const FixtureFile& fixture);
   kj::Promise<FixtureBuildLock> lock_again(const std::string& key, const FixtureFile& fixture);
   kj::Promise<std::filesystem::path> build(const FixtureFile& fixture, const std::string& key,

@@ -54,6 +54,10 @@ class SessionServer final : public wire::runner::Session::Server {
   kj::Promise<void> snapshotInfo(SnapshotInfoContext context) override;
   kj::Promise<void> deleteSnapshot(DeleteSnapshotContext context) override;
   kj::Promise<void> vmFixture(VmFixtureContext context) override;
+  kj::Promise<void> createLabSnapshot(CreateLabSnapshotContext context) override;
+  kj::Promise<void> writeLabIndex(WriteLabIndexContext context) override;
+  kj::Promise<void> readLabIndex(ReadLabIndexContext context) override;
+  kj::Promise<void> labFixture(LabFixtureContext context) override;
 
  private:
   void require_greeted(const char* method) const;
