@@ -20,7 +20,6 @@
 #include "file_binding.h"
 #include "stream_binding.h"
 #include "snapshot_binding.h"
-#include "lab_snapshot_binding.h"
 #include "vm_binding.h"
 #include "batch_binding.h"
 #include "process_binding.h"
@@ -80,7 +79,6 @@ class FileRun {
       open_safe_stdlib(S);
       register_vm_type(S);
       register_snapshot_type(S);
-      register_lab_snapshot_type(S);
       register_bridge_types(S);
       register_file_type(S);
       register_stream_type(S);

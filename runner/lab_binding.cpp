@@ -2,7 +2,7 @@
 
 #include "bridge_binding.h"
 #include "lab_snapshot.h"
-#include "lab_snapshot_binding.h"
+#include "snapshot_binding.h"
 
 #include "lua_call_site.h"
 #include "lua_guard.h"
@@ -551,6 +551,18 @@ void install_provium_global(lua_State* L, Lab& lab) {
   lua_setglobal(L, "provium");
   lua_pushlightuserdata(L, &lab);
   lua_setfield(L, LUA_REGISTRYINDEX, kLabRegistryKey);
+}
+
+void rejoin_bridges(lua_State* L, Vm& vm, const char* verb) {
+  Lab* lab = installed_lab(L);
+  if (lab == nullptr) return;
+  try {
+    lab->rejoin_bridges(vm);
+  } catch (const TestTimedOut&) {
+    throw;
+  } catch (const std::runtime_error& error) {
+    throw std::runtime_error("vm `" + vm.name() + "`: " + verb + ": " + error.what());
+  }
 }
 
 Lab* installed_lab(lua_State* L) {
