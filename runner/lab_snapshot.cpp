@@ -1,6 +1,7 @@
 #include "lab_snapshot.h"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -107,9 +108,33 @@ void restore_lab_snapshot(Lab& lab, LabNode& node, const LabSnapshotRead& snapsh
     for (const auto& [entry, vm] : plan) {
       if (vm->state() != VmState::created && vm->state() != VmState::shutdown) vm->shutdown();
     }
+    // Every guest is asked for before any is waited for, so their QEMUs
+    // start side by side; each begun restore is waited for, also after a
+    // failure, so none is left half done.
+    std::vector<std::shared_ptr<Vm>> begun;
+    std::optional<std::string> failure;
     for (const auto& [entry, vm] : plan) {
       if (entry->file.empty()) continue;
-      vm->restore(snapshot.path + "/" + entry->file);
+      try {
+        vm->begin_restore(snapshot.path + "/" + entry->file);
+        begun.push_back(vm);
+      } catch (const std::exception& error) {
+        failure = error.what();
+        break;
+      }
+    }
+    for (const auto& vm : begun) {
+      try {
+        vm->finish_restore();
+      } catch (const TestTimedOut&) {
+        throw;
+      } catch (const std::exception& error) {
+        if (!failure) failure = error.what();
+      }
+    }
+    if (failure) throw std::runtime_error(*failure);
+    for (const auto& [entry, vm] : plan) {
+      if (entry->file.empty()) continue;
       // Its NICs in slot order, so each lands on the slot it had.
       for (const auto& nic : entry->nics) {
         auto bridge = node.find_bridge(nic.bridge);

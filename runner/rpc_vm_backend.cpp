@@ -119,24 +119,52 @@ SnapshotTaken RpcVmBackend::snapshot(const std::string& path, Deadline deadline)
   }
 }
 
-RestoredVm RpcVmBackend::restore(const std::string& path, Deadline deadline) {
+namespace {
+
+// The restore RPC in flight; waiting on it also lets the others progress.
+class RpcPendingRestore final : public PendingRestore {
+ public:
+  RpcPendingRestore(kj::Promise<capnp::Response<wire::runner::Vm::RestoreResults>> reply, Deadline deadline,
+                    kj::WaitScope& wait_scope)
+      : reply_(kj::mv(reply)), deadline_(deadline), wait_scope_(wait_scope) {}
+  // A kj::Promise may throw from its destructor; we do not let it.
+  ~RpcPendingRestore() noexcept override = default;
+
+  RestoredVm wait() override {
+    try {
+      auto response = reply_.wait(wait_scope_);
+      RestoredVm restored;
+      restored.booted.agent_fd = carried_fd(response.getChannel(), wait_scope_, "agent channel");
+      restored.booted.info = vm_info_from_wire(response.getInfo());
+      const auto entropy = response.getEntropy();
+      restored.entropy.assign(reinterpret_cast<const char*>(entropy.begin()), entropy.size());
+      restored.host_time_ns = response.getHostTimeNs();
+      restored.nic_macs = nic_macs_from_wire(response.getNicMacs());
+      return restored;
+    } catch (const kj::Exception& error) {
+      if (deadline_.expired()) throw DeadlineExceeded("restore did not finish before the test's deadline");
+      throw std::runtime_error(describe_rpc_failure(error));
+    }
+  }
+
+ private:
+  kj::Promise<capnp::Response<wire::runner::Vm::RestoreResults>> reply_;
+  Deadline deadline_;
+  kj::WaitScope& wait_scope_;
+};
+
+}  // namespace
+
+std::unique_ptr<PendingRestore> RpcVmBackend::start_restore(const std::string& path, Deadline deadline) {
   auto request = vm_.restoreRequest();
   request.setPath(path);
-  try {
-    auto response =
-        bounded<capnp::Response<wire::runner::Vm::RestoreResults>>(request.send(), deadline, timer_).wait(wait_scope_);
-    RestoredVm restored;
-    restored.booted.agent_fd = carried_fd(response.getChannel(), wait_scope_, "agent channel");
-    restored.booted.info = vm_info_from_wire(response.getInfo());
-    const auto entropy = response.getEntropy();
-    restored.entropy.assign(reinterpret_cast<const char*>(entropy.begin()), entropy.size());
-    restored.host_time_ns = response.getHostTimeNs();
-    restored.nic_macs = nic_macs_from_wire(response.getNicMacs());
-    return restored;
-  } catch (const kj::Exception& error) {
-    if (deadline.expired()) throw DeadlineExceeded("restore did not finish before the test's deadline");
-    throw std::runtime_error(describe_rpc_failure(error));
-  }
+  return std::make_unique<RpcPendingRestore>(
+      bounded<capnp::Response<wire::runner::Vm::RestoreResults>>(request.send(), deadline, timer_), deadline,
+      wait_scope_);
+}
+
+RestoredVm RpcVmBackend::restore(const std::string& path, Deadline deadline) {
+  return start_restore(path, deadline)->wait();
 }
 
 void RpcVmBackend::power_button(Deadline deadline) {

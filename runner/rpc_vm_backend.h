@@ -36,6 +36,7 @@ class RpcVmBackend final : public VmBackend {
   HostFileOpened open_host_file(const std::string& host_path, const std::string& relative_to) override;
   SnapshotTaken snapshot(const std::string& path, Deadline deadline) override;
   RestoredVm restore(const std::string& path, Deadline deadline) override;
+  std::unique_ptr<PendingRestore> start_restore(const std::string& path, Deadline deadline) override;
 
   // For Bridge.attach, which names VMs by capability.
   wire::runner::Vm::Client client() { return vm_; }

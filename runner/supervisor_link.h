@@ -51,6 +51,14 @@ struct HostFileOpened {
 
 // One VM as the supervisor holds it. Methods throw std::runtime_error with
 // the supervisor's reason.
+// A restore the supervisor was asked for and not yet waited for, so that
+// lab:restore can have every QEMU of a lab start at once.
+class PendingRestore {
+ public:
+  virtual ~PendingRestore() = default;
+  virtual RestoredVm wait() = 0;
+};
+
 class VmBackend {
  public:
   virtual ~VmBackend() = default;
@@ -96,6 +104,9 @@ class VmBackend {
     (void)path, (void)deadline;
     throw std::runtime_error("restore: not provided by this backend");
   }
+  // Sends the restore and returns without waiting for it. This default
+  // restores when waited for.
+  virtual std::unique_ptr<PendingRestore> start_restore(const std::string& path, Deadline deadline);
 };
 
 // --- Test networks (docs/networking.md) ---

@@ -454,14 +454,41 @@ SnapshotTaken Vm::snapshot(const std::string& path) {
   }
 }
 
+std::unique_ptr<PendingRestore> VmBackend::start_restore(const std::string& path, Deadline deadline) {
+  struct Deferred final : PendingRestore {
+    VmBackend& backend;
+    std::string path;
+    Deadline deadline;
+    Deferred(VmBackend& b, std::string p, Deadline d) : backend(b), path(std::move(p)), deadline(d) {}
+    RestoredVm wait() override { return backend.restore(path, deadline); }
+  };
+  return std::make_unique<Deferred>(*this, path, deadline);
+}
+
 void Vm::restore(const std::string& path) {
-  if (state_ != VmState::created && state_ != VmState::shutdown) {
+  begin_restore(path);
+  finish_restore();
+}
+
+void Vm::begin_restore(const std::string& path) {
+  if ((state_ != VmState::created && state_ != VmState::shutdown) || pending_restore_) {
     throw std::runtime_error(prefix("restore") + "VM is " + quoted(to_string(state_)) +
-                             ", it must be \"created\" or \"shutdown\" (shut it down first)");
+                             (pending_restore_ ? ", being restored already"
+                                               : ", it must be \"created\" or \"shutdown\" (shut it down first)"));
   }
+  try {
+    pending_restore_ = backend_->start_restore(path, clock_.deadline());
+  } catch (const std::exception& error) {
+    throw std::runtime_error("vm " + quoted(name_) + ": " + error.what());
+  }
+}
+
+void Vm::finish_restore() {
+  if (!pending_restore_) throw std::runtime_error(prefix("restore") + "no restore was started");
+  const std::unique_ptr<PendingRestore> pending = std::move(pending_restore_);
   RestoredVm restored;
   try {
-    restored = backend_->restore(path, clock_.deadline());
+    restored = pending->wait();
   } catch (const DeadlineExceeded&) {
     mark_dead();
     clock_.fire();

@@ -139,6 +139,12 @@ class Vm {
   void note_open(std::function<std::optional<std::string>()> describe);
   std::vector<std::string> open_resources();
   void restore(const std::string& path);
+  // restore() in two halves, so that lab:restore starts every guest before
+  // it waits for the first: begin_restore asks the supervisor, finish_restore
+  // waits for it and greets the restored agent. The VM reads its old state
+  // between them.
+  void begin_restore(const std::string& path);
+  void finish_restore();
   // Takes a guest the supervisor already restored (provium:vm_fixture).
   void adopt_restored(RestoredVm restored);
 
@@ -214,6 +220,7 @@ class Vm {
   std::map<std::array<std::uint8_t, 6>, NicSetting> nic_settings_;
   std::map<std::uint32_t, std::array<std::uint8_t, 6>> previous_macs_;  // by slot
   std::uint64_t power_cycle_ = 0;
+  std::unique_ptr<PendingRestore> pending_restore_;  // between begin_restore and finish_restore
   std::optional<std::vector<std::pair<std::string, std::string>>> hosts_;
   BootCheck boot_check_;
   std::optional<kj::AutoCloseFd> launched_agent_fd_;  // between launch() and greet()
