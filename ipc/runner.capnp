@@ -8,7 +8,7 @@ using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("provium::wire::runner");
 
 # Bump on any change in this file (see tests/unit/protocol_pin_test.cpp).
-const protocolVersion :UInt32 = 6;
+const protocolVersion :UInt32 = 7;
 
 interface Session {
   # First call on every connection. The supervisor refuses a runner whose
@@ -52,6 +52,18 @@ interface Session {
   # and returns a new VM of this file restored from it, as Vm.restore does.
   vmFixture @9 (name :Text) -> (vm :Vm, vmName :Text, profile :Text, channel :AgentChannel, info :VmInfo,
                                 entropy :Data, hostTimeNs :Int64);
+
+  # `provium:claim{...}` at the file's top level, once per file: the runner
+  # enforces it on boots; the supervisor records it (claim events).
+  claim @10 (amount :ResourceAmount);
+}
+
+# Memory and vCPUs; a field not given is not limited.
+struct ResourceAmount {
+  hasMemoryBytes @0 :Bool;
+  memoryBytes @1 :UInt64;
+  hasCpus @2 :Bool;
+  cpus @3 :UInt32;
 }
 
 # --- Test networks ---------------------------------------------------------

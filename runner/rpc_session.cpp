@@ -92,6 +92,16 @@ FixtureVm RpcSession::vm_fixture(const std::string& name) {
   return fixture;
 }
 
+void RpcSession::claim(const ResourceClaim& claim) {
+  auto request = session_.claimRequest();
+  auto amount = request.initAmount();
+  amount.setHasMemoryBytes(claim.memory_bytes.has_value());
+  amount.setMemoryBytes(claim.memory_bytes.value_or(0));
+  amount.setHasCpus(claim.cpus.has_value());
+  amount.setCpus(claim.cpus.value_or(0));
+  wait_rpc(request.send().ignoreResult(), wait_scope_, "Session.claim");
+}
+
 void RpcSession::test_started(const std::string& name) {
   auto request = session_.testStartedRequest();
   request.setName(wire_text(name));

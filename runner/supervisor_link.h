@@ -4,6 +4,7 @@
 #pragma once
 
 #include "deadline.h"
+#include "resource_claim.h"
 #include "file_job.h"
 #include "vm_spec.h"
 
@@ -192,6 +193,8 @@ class SupervisorLink {
     (void)name;
     throw std::runtime_error("fixtures: not provided by this supervisor link");
   }
+  // Tells the supervisor of the file's claim (it records it; the runner enforces it).
+  virtual void claim(const ResourceClaim& claim) { (void)claim; }
   virtual void test_started(const std::string& name) = 0;
   virtual void test_finished(const TestOutcome& outcome) = 0;
 };

@@ -1,6 +1,7 @@
 #include "fixture_builder.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -28,6 +29,13 @@ void check_entry(const fs::path& entry) {
   read_snapshot_file(fd.get(), entry.string());
 }
 
+// Disk space the entry takes (snapshots are sparse), as `provium fixture list` counts it.
+std::uint64_t allocated_bytes(const fs::path& entry) {
+  struct stat st {};
+  if (::stat(entry.c_str(), &st) != 0) return 0;
+  return static_cast<std::uint64_t>(st.st_blocks) * 512;
+}
+
 }  // namespace
 
 FixtureBuilder::FixtureBuilder(kj::AsyncIoContext& io, const VmServices& services, const FileRunSettings& settings,
@@ -39,17 +47,17 @@ FixtureBuilder::FixtureBuilder(kj::AsyncIoContext& io, const VmServices& service
       cache_(services.config.cache_dir),
       keyer_(services.config, settings.module_roots) {}
 
-kj::Promise<fs::path> FixtureBuilder::vm_fixture(const std::string& name, const std::vector<fs::path>& roots) {
+kj::Promise<ProvidedFixture> FixtureBuilder::vm_fixture(const std::string& name, const std::vector<fs::path>& roots) {
   FixtureFile fixture;
   try {
     fixture = resolve_fixture(name, roots);
   } catch (const std::exception& error) {
     throw_kj_error(error.what());
   }
-  return ensure(fixture, false).then([this, fixture](fs::path entry) -> kj::Promise<fs::path> {
+  return ensure(fixture, false).then([this, fixture](ProvidedFixture provided) -> kj::Promise<ProvidedFixture> {
     try {
-      check_entry(entry);
-      return entry;
+      check_entry(provided.entry);
+      return provided;
     } catch (const SnapshotFileError& error) {
       // A damaged entry is rebuilt rather than restored (or kept failing).
       notes_ << fmt::format("provium: fixture `{}`: the cached entry is damaged ({}); rebuilding it\n", fixture.name,
@@ -63,26 +71,26 @@ bool FixtureBuilder::is_cached(const FixtureFile& fixture) {
   return cache_.find(keyer_.key_of(fixture), FixtureKind::vm).has_value();
 }
 
-kj::Promise<fs::path> FixtureBuilder::ensure(const FixtureFile& fixture, bool rebuild) {
+kj::Promise<ProvidedFixture> FixtureBuilder::ensure(const FixtureFile& fixture, bool rebuild) {
   std::string key;
   try {
     key = keyer_.key_of(fixture);
     if (!rebuild) {
       if (auto entry = cache_.find(key, FixtureKind::vm)) {
         cache_.mark_used(*entry);
-        return *entry;
+        return ProvidedFixture{fixture.name, *entry, true};
       }
     }
   } catch (const std::exception& error) {
     throw_kj_error(error.what());
   }
-  return lock(key, fixture).then([this, fixture, key, rebuild](FixtureBuildLock held) -> kj::Promise<fs::path> {
+  return lock(key, fixture).then([this, fixture, key, rebuild](FixtureBuildLock held) -> kj::Promise<ProvidedFixture> {
     if (rebuild) {
       cache_.evict(key, FixtureKind::vm);
     } else if (auto entry = cache_.find(key, FixtureKind::vm)) {
       // Built by another provium process while we waited.
       cache_.mark_used(*entry);
-      return *entry;
+      return ProvidedFixture{fixture.name, *entry, true};
     }
     return build(fixture, key, kj::mv(held));
   });
@@ -90,8 +98,9 @@ kj::Promise<fs::path> FixtureBuilder::ensure(const FixtureFile& fixture, bool re
 
 kj::Promise<FixtureBuildLock> FixtureBuilder::lock(const std::string& key, const FixtureFile& fixture) {
   if (auto held = cache_.try_lock(key, FixtureKind::vm, holder_name(fixture))) return kj::mv(*held);
-  notes_ << fmt::format("provium: fixture `{}`: waiting for {}\n", fixture.name,
-                        fixture_lock_holder(cache_.lock_path(key, FixtureKind::vm)));
+  const std::string holder = fixture_lock_holder(cache_.lock_path(key, FixtureKind::vm));
+  notes_ << fmt::format("provium: fixture `{}`: waiting for {}\n", fixture.name, holder);
+  emit(services_.events, events::fixture_build_waiting(fixture.name, holder));
   // Polled with a timer: a blocking flock would stall every VM of this run.
   return io_.provider->getTimer().afterDelay(kLockPoll).then([this, key, fixture]() {
     return lock_again(key, fixture);
@@ -105,14 +114,16 @@ kj::Promise<FixtureBuildLock> FixtureBuilder::lock_again(const std::string& key,
   });
 }
 
-kj::Promise<fs::path> FixtureBuilder::build(const FixtureFile& fixture, const std::string& key,
-                                            FixtureBuildLock held) {
+kj::Promise<ProvidedFixture> FixtureBuilder::build(const FixtureFile& fixture, const std::string& key,
+                                                  FixtureBuildLock held) {
   notes_ << fmt::format("provium: building fixture `{}` ({})\n", fixture.name, fixture.path.string());
+  emit(services_.events, events::fixture_build_started(fixture.name));
+  const auto started = std::chrono::steady_clock::now();
   TestFile file{.absolute = fixture.path, .display = fixture.path.string(), .root_relative = fixture.name};
   auto run = kj::heap<FileRun>(io_, services_, settings_, file, this, true);
   FileRun& running = *run;
   return running.run()
-      .then([this, &running, fixture, key, held = kj::mv(held)](FileResult result) mutable -> fs::path {
+      .then([this, &running, fixture, key, started, held = kj::mv(held)](FileResult result) mutable -> ProvidedFixture {
         const std::string failed = fmt::format("fixture `{}` ({}) failed to build: ", fixture.name,
                                                fixture.path.string());
         if (result.chunk_error) throw_kj_error(failed + *result.chunk_error);
@@ -126,7 +137,9 @@ kj::Promise<fs::path> FixtureBuilder::build(const FixtureFile& fixture, const st
           check_entry(staged);
           fs::path entry = cache_.install(key, FixtureKind::vm, staged);
           cache_.mark_used(entry);
-          return entry;
+          emit(services_.events, events::fixture_build_done(fixture.name, std::chrono::steady_clock::now() - started,
+                                                            allocated_bytes(entry)));
+          return ProvidedFixture{fixture.name, entry, false};
         } catch (const std::exception& error) {
           std::error_code ignored;
           fs::remove(staged, ignored);

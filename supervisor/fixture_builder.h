@@ -29,10 +29,11 @@ class FixtureBuilder final : public FixtureProvider {
   FixtureBuilder(kj::AsyncIoContext& io, const VmServices& services, const FileRunSettings& settings,
                  std::ostream& notes);
 
-  kj::Promise<std::filesystem::path> vm_fixture(const std::string& name,
-                                                const std::vector<std::filesystem::path>& roots) override;
+  kj::Promise<ProvidedFixture> vm_fixture(const std::string& name,
+                                          const std::vector<std::filesystem::path>& roots) override;
   // The entry for `fixture`, built when missing (or always, with `rebuild`).
-  kj::Promise<std::filesystem::path> ensure(const FixtureFile& fixture, bool rebuild);
+  // Builds and waits for another builder's lock emit fixture events.
+  kj::Promise<ProvidedFixture> ensure(const FixtureFile& fixture, bool rebuild);
   // Whether `fixture`'s current key has an entry (`provium fixture stale`).
   bool is_cached(const FixtureFile& fixture);
   FixtureCache& cache() { return cache_; }
@@ -40,7 +41,7 @@ class FixtureBuilder final : public FixtureProvider {
  private:
   kj::Promise<FixtureBuildLock> lock(const std::string& key, const FixtureFile& fixture);
   kj::Promise<FixtureBuildLock> lock_again(const std::string& key, const FixtureFile& fixture);
-  kj::Promise<std::filesystem::path> build(const FixtureFile& fixture, const std::string& key,
+  kj::Promise<ProvidedFixture> build(const FixtureFile& fixture, const std::string& key,
                                            FixtureBuildLock held);
 
   kj::AsyncIoContext& io_;
