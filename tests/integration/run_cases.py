@@ -677,6 +677,21 @@ def check_events():
                f"exit={runner.returncode} connected={connected} problem={problem!r} kinds={kinds} "
                f"left={socket_path.exists()}")
 
+        timeout_case = CASES / "file_timeout.test.lua"
+        proc = subprocess.run([str(PROVIUM), "--test-hooks", "--timeout", "3s", str(timeout_case),
+                               "--save-events", str(events_path)], cwd=ROOT, env=env, capture_output=True,
+                              timeout=600)
+        frames = decode_event_frames(events_path.read_bytes()) if events_path.exists() else []
+        shown = str(timeout_case.relative_to(ROOT))
+        order = [first("test_started", path=shown, name="hangs the runner"),
+                 first("test_failed", path=shown, name="hangs the runner"),
+                 first("file_completed", path=shown, status="timed_out")]
+        reason = frames[order[1]]["payload"].get("reason", "") if order[1] is not None else ""
+        ok = (proc.returncode == 1 and None not in order and order == sorted(order) and "timed out" in reason
+              and [f["kind"] for f in frames].count("test_failed") == 1)
+        record("--save-events: a timed-out file's running test fails in the stream, then the file completes", ok,
+               f"exit={proc.returncode} order={order} reason={reason!r} kinds={[f['kind'] for f in frames]}")
+
         listed = subprocess.run([str(PROVIUM), *config, "list", str(project)], env=env, capture_output=True,
                                 text=True, timeout=60)
         fixtures = subprocess.run([str(PROVIUM), *config, "list", "--fixtures", str(project)], env=env,
