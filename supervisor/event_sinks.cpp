@@ -23,6 +23,13 @@ std::runtime_error sys_error(const std::string& what) {
   return std::runtime_error(fmt::format("{}: {}", what, std::strerror(errno)));
 }
 
+bool nobody_listens(const sockaddr_un& address) {
+  OwnedFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!probe.valid()) return false;
+  return ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0 &&
+         errno == ECONNREFUSED;
+}
+
 }  // namespace
 
 std::unique_ptr<FdEventSink> FdEventSink::create_file(const std::filesystem::path& path) {
@@ -58,11 +65,17 @@ SocketEventSink::SocketEventSink(std::filesystem::path path) : path_(std::move(p
     throw std::runtime_error(fmt::format("{}: the path is longer than the {} bytes a Unix socket path may have", where,
                                          sizeof(address.sun_path) - 1));
   }
+  std::memcpy(address.sun_path, path_.c_str(), path_.native().size());
   struct stat st {};
   if (::lstat(path_.c_str(), &st) == 0) {
-    throw std::runtime_error(fmt::format("{}: something already exists there; remove it or choose another path", where));
+    // A socket nobody listens on is what a killed run leaves: take its place. Anything else stays.
+    if (!S_ISSOCK(st.st_mode) || !nobody_listens(address)) {
+      throw std::runtime_error(
+          fmt::format("{}: something already exists there (and is not a dead socket); remove it or choose another path",
+                      where));
+    }
+    ::unlink(path_.c_str());
   }
-  std::memcpy(address.sun_path, path_.c_str(), path_.native().size());
   listener_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!listener_.valid()) throw sys_error(where + ": socket");
   if (::bind(listener_.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {

@@ -42,8 +42,9 @@ class SocketEventSink final : public EventSink {
  public:
   static constexpr std::size_t kMaxPendingBytes = 8 * 1024 * 1024;
 
-  // Throws std::runtime_error when something already exists at `path` or the
-  // socket cannot be bound there.
+  // Replaces a socket nobody listens on (left by a killed run); throws
+  // std::runtime_error when anything else exists at `path` or the socket
+  // cannot be bound there.
   explicit SocketEventSink(std::filesystem::path path);
   SocketEventSink(const SocketEventSink&) = delete;
   SocketEventSink& operator=(const SocketEventSink&) = delete;

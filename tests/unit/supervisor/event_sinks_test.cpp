@@ -134,6 +134,29 @@ TEST_F(EventSinks, SocketRefusesAnExistingPath) {
   EXPECT_TRUE(fs::exists(path)) << "someone else's file was removed";
 }
 
+TEST_F(EventSinks, SocketTakesThePlaceOfADeadSocketButNotOfALiveOne) {
+  const fs::path path = dir_ / "events.sock";
+  {
+    // Bound and closed without unlinking: what a SIGKILLed run leaves behind.
+    OwnedFd dead(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, path.c_str(), path.native().size());
+    ASSERT_EQ(::bind(dead.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
+  }
+  ASSERT_TRUE(fs::exists(path));
+  SocketEventSink live(path);
+  OwnedFd client(connect_to(path));
+  try {
+    SocketEventSink second(path);
+    FAIL() << "a live socket was replaced";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("already exists"), std::string::npos) << error.what();
+  }
+  live.write("x");
+  EXPECT_EQ(read_exactly(client.get(), 1), "x") << "the live sink still works";
+}
+
 TEST_F(EventSinks, AFailingSinkIsReportedOnceAndDropped) {
   int pipe_fds[2];
   ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
