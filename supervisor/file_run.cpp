@@ -10,6 +10,7 @@
 #include "guest_ram.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -171,9 +172,21 @@ FileResult FileRun::conclude(RunnerEnd end) {
   }
   tear_down();
   // Whatever the end, the file's VMs are gone now, and with them its claim.
-  if (progress_.claim && !job_.fixture) emit(services_.events, events::claim_released(file_.display, *progress_.claim));
+  release_claim();
   result.elapsed = elapsed();
   return result;
+}
+
+FileRun::~FileRun() noexcept(false) {
+  if (progress_.claim && !claim_released_) {
+    fleet_.destroy_all();
+    release_claim();
+  }
+}
+
+void FileRun::release_claim() {
+  if (!progress_.claim || job_.fixture || std::exchange(claim_released_, true)) return;
+  emit(services_.events, events::claim_released(file_.display, *progress_.claim));
 }
 
 void FileRun::tear_down() {
