@@ -83,6 +83,46 @@ TEST(EventFrame, PayloadFieldsFollowTheReference) {
   EXPECT_EQ(amount[0].key, "cpus");
 }
 
+std::vector<std::string> keys_of(const Event& event) {
+  std::vector<std::string> keys;
+  for (const auto& field : event.payload) keys.push_back(field.key);
+  return keys;
+}
+
+// The wire shape of every kind we emit: a change here is a change for every consumer (docs/events.md).
+TEST(EventFrame, EveryKindsFieldsInOrder) {
+  using Keys = std::vector<std::string>;
+  const auto ns = std::chrono::nanoseconds(1);
+  const std::vector<std::pair<Event, Keys>> shapes{
+      {events::file_discovered("p", {}), Keys{"path", "fixture_refs"}},
+      {events::file_dispatched("p"), Keys{"path"}},
+      {events::file_completed("p", "passed", ns), Keys{"path", "status", "duration_ns"}},
+      {events::test_started("p", "n"), Keys{"path", "name", "meta"}},
+      {events::test_ended("p", "n", TestEnd::passed, "", ns), Keys{"path", "name", "duration_ns", "meta"}},
+      {events::test_ended("p", "n", TestEnd::failed, "r", ns),
+       Keys{"path", "name", "duration_ns", "reason", "console_excerpt", "meta"}},
+      {events::test_ended("p", "n", TestEnd::skipped, "r", ns), Keys{"path", "name", "reason", "meta"}},
+      {events::vm_spawned("f", "v", "default", 1, 0), Keys{"file", "vm_name", "profile", "memory_bytes", "cid"}},
+      {events::vm_shutdown("f", "v", ns), Keys{"file", "vm_name", "duration_ns"}},
+      {events::claim_acquired("p", {}), Keys{"path", "amount"}},
+      {events::claim_released("p", {}), Keys{"path", "amount"}},
+      {events::fixture_build_started("x"), Keys{"path"}},
+      {events::fixture_build_done("x", ns, 1), Keys{"path", "duration_ns", "snapshot_bytes"}},
+      {events::fixture_build_waiting("x", "h"), Keys{"path", "held_by_file"}},
+      {events::fixture_cache_hit("x"), Keys{"path"}},
+  };
+  const std::vector<std::string> kinds{"file_discovered", "file_dispatched", "file_completed", "test_started",
+                                       "test_passed", "test_failed", "test_skipped", "vm_spawned", "vm_shutdown",
+                                       "claim_acquired", "claim_released", "fixture_build_started",
+                                       "fixture_build_done", "fixture_build_waiting", "fixture_cache_hit"};
+  ASSERT_EQ(shapes.size(), kinds.size());
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    const Event decoded = decode_one(encode_event_frame(shapes[i].first));
+    EXPECT_EQ(decoded.kind, kinds[i]);
+    EXPECT_EQ(keys_of(decoded), shapes[i].second) << kinds[i];
+  }
+}
+
 TEST(EventFrame, TimestampsAreNanosecondsSinceTheEpoch) {
   const auto before = std::chrono::system_clock::now().time_since_epoch();
   const Event event = events::file_dispatched("x");
