@@ -64,6 +64,27 @@ rtnl_link* find_link(nl_cache* links, const std::array<std::uint8_t, 6>& mac) {
   return nullptr;
 }
 
+// Gives the interface that has `from` the hardware address `to` (down while
+// it changes: not every driver takes a new address on a running link).
+void rename_hardware_address(nl_sock* socket, nl_cache* links, const std::array<std::uint8_t, 6>& from,
+                             const std::array<std::uint8_t, 6>& to) {
+  rtnl_link* link = find_link(links, from);
+  if (link == nullptr) {
+    throw std::system_error(ENODEV, std::generic_category(),
+                            "configureNic: no interface with hardware address " + format_mac(to) + " nor " +
+                                format_mac(from));
+  }
+  const std::string name = rtnl_link_get_name(link) != nullptr ? rtnl_link_get_name(link) : "?";
+  LinkChange down(rtnl_link_alloc());
+  rtnl_link_unset_flags(down.get(), IFF_UP);
+  check(rtnl_link_change(socket, link, down.get(), 0), "setting " + name + " down to change its address");
+  LinkChange change(rtnl_link_alloc());
+  Address address(nl_addr_build(AF_LLC, to.data(), to.size()));
+  if (!address) throw std::system_error(ENOMEM, std::generic_category(), "configureNic: no memory for an address");
+  rtnl_link_set_addr(change.get(), address.get());
+  check(rtnl_link_change(socket, link, change.get(), 0), "giving " + name + " hardware address " + format_mac(to));
+}
+
 }  // namespace
 
 void configure_nic(const NicSettings& settings) {
@@ -77,6 +98,11 @@ void configure_nic(const NicSettings& settings) {
   check(rtnl_link_alloc_cache(socket.get(), AF_UNSPEC, &raw_links), "listing interfaces");
   Cache links(raw_links);
   rtnl_link* link = find_link(links.get(), settings.mac);
+  if (link == nullptr && settings.previous_mac) {
+    rename_hardware_address(socket.get(), links.get(), *settings.previous_mac, settings.mac);
+    nl_cache_refill(socket.get(), links.get());
+    link = find_link(links.get(), settings.mac);
+  }
   if (link == nullptr) {
     throw std::system_error(ENODEV, std::generic_category(),
                             "configureNic: no interface with hardware address " + format_mac(settings.mac));

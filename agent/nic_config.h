@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@ struct NicSettings {
   std::array<std::uint8_t, 6> mac{};
   std::vector<std::string> ipv4_addresses;  // "a.b.c.d/len"; replace the interface's IPv4 addresses
   bool up = true;
+  // When no interface has `mac`: the interface with this address is given `mac`.
+  std::optional<std::array<std::uint8_t, 6>> previous_mac;
 };
 
 // Throws std::system_error (EINVAL for bad input) naming the interface and

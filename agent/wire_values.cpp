@@ -92,6 +92,14 @@ NicSettings nic_settings_from(wire::ConfigureNicRequest::Reader request) {
   std::copy(mac.begin(), mac.end(), settings.mac.begin());
   for (auto address : request.getAddresses()) settings.ipv4_addresses.push_back(text(address));
   settings.up = request.getUp();
+  const auto previous = request.getPreviousMac();
+  if (previous.size() != 0) {
+    if (previous.size() != settings.mac.size()) {
+      invalid("configureNic: previousMac must be empty or 6 bytes, got " + std::to_string(previous.size()));
+    }
+    settings.previous_mac.emplace();
+    std::copy(previous.begin(), previous.end(), settings.previous_mac->begin());
+  }
   return settings;
 }
 

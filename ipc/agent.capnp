@@ -13,7 +13,7 @@ $Cxx.namespace("provium::wire::agent");
 # Bump on any change to a struct, union, enum or constant in this file; the pin
 # test (tests/unit/agent/protocol_pin_test.cpp) fails until it moves together
 # with the shape recorded in tests/unit/agent/agent_schema.pin.
-const protocolVersion :UInt32 = 3;
+const protocolVersion :UInt32 = 4;
 
 # OpenFileRequest.mode bits. At least one of read, write and append is required.
 const openRead :UInt32 = 0x01;
@@ -455,6 +455,10 @@ struct ConfigureNicRequest {
   mac @0 :Data;                # 6 bytes: the interface with this hardware address
   addresses @1 :List(Text);    # IPv4 "a.b.c.d/len"; they replace the interface's IPv4 addresses
   up @2 :Bool;                 # bring the link up (true) or down (false)
+  # 6 bytes, or empty. When no interface has `mac` yet, the one with this
+  # address takes `mac` first: a guest restored from a lab snapshot into
+  # other VMs still has the MAC addresses its NICs had when it was taken.
+  previousMac @3 :Data;
 }
 
 struct SetHostsRequest {

@@ -8,7 +8,7 @@ using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("provium::wire::runner");
 
 # Bump on any change in this file (see tests/unit/protocol_pin_test.cpp).
-const protocolVersion :UInt32 = 7;
+const protocolVersion :UInt32 = 8;
 
 interface Session {
   # First call on every connection. The supervisor refuses a runner whose
@@ -51,11 +51,28 @@ interface Session {
   # cache unless its key is there already (another runner runs the fixture),
   # and returns a new VM of this file restored from it, as Vm.restore does.
   vmFixture @9 (name :Text) -> (vm :Vm, vmName :Text, profile :Text, channel :AgentChannel, info :VmInfo,
-                                entropy :Data, hostTimeNs :Int64);
+                                entropy :Data, hostTimeNs :Int64, nicMacs :List(Data));
+
+  # --- Lab snapshots (docs/snapshots.md): a directory in snapshot_dir
+  # holding one snapshot file per VM and `lab.json`, written by the
+  # supervisor from `index`. snapshotInfo sums a directory's files and
+  # deleteSnapshot removes it with them.
+  # Makes the directory (empty `path`: a new one in the scratch directory).
+  createLabSnapshot @10 (path :Text) -> (path :Text);
+  # Checks that every named snapshot file is in the directory and writes
+  # lab.json; other snapshot files left there from before are removed.
+  writeLabIndex @11 (path :Text, index :LabSnapshotIndex);
+  # Reads lab.json back: `path` is the directory as the supervisor resolved it
+  # (the runner restores `path`/<file> with Vm.restore).
+  readLabIndex @12 (path :Text) -> (path :Text, index :LabSnapshotIndex);
+  # `provium:lab_fixture(name)`: like vmFixture, for a fixture whose chunk
+  # returns a lab snapshot; the cache entry's directory may then be restored
+  # from (read only) by this file.
+  labFixture @13 (name :Text) -> (path :Text, index :LabSnapshotIndex);
 
   # `provium:claim{...}` at the file's top level, once per file: the runner
   # enforces it on boots; the supervisor records it (claim events).
-  claim @10 (amount :ResourceAmount);
+  claim @14 (amount :ResourceAmount);
 }
 
 # Memory and vCPUs; a field not given is not limited.
@@ -64,6 +81,24 @@ struct ResourceAmount {
   memoryBytes @1 :UInt64;
   hasCpus @2 :Bool;
   cpus @3 :UInt32;
+}
+
+struct LabSnapshotIndex {
+  bridges @0 :List(Text);      # the lab's bridges, by their names in the lab
+  vms @1 :List(LabSnapshotVm);
+}
+
+struct LabSnapshotVm {
+  name @0 :Text;               # its name in the lab
+  profile @1 :Text;
+  file @2 :Text;               # its snapshot file in the directory; empty: it was not running
+  paused @3 :Bool;
+  nics @4 :List(LabSnapshotNic);  # by slot
+}
+
+struct LabSnapshotNic {
+  bridge @0 :Text;
+  slot @1 :UInt32;
 }
 
 # --- Test networks ---------------------------------------------------------
@@ -227,7 +262,11 @@ interface Vm {
   # Like boot(), the channel carries the agent connection (the restored
   # agent answers a new hello); `entropy` is fresh random bytes for the
   # runner to hand the guest, `hostTimeNs` the host's wall clock to set.
-  restore @11 (path :Text) -> (channel :AgentChannel, info :VmInfo, entropy :Data, hostTimeNs :Int64);
+  # `nicMacs`: the MAC address each NIC slot had in the snapshotted guest,
+  # which the restored guest keeps until told its own (configureNic's
+  # previousMac).
+  restore @11 (path :Text) -> (channel :AgentChannel, info :VmInfo, entropy :Data, hostTimeNs :Int64,
+                               nicMacs :List(Data));
 }
 
 interface AgentChannel {}

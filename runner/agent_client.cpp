@@ -444,13 +444,15 @@ void AgentClient::unlink(const std::string& path, Deadline deadline, std::uint32
 }
 
 void AgentClient::configure_nic(const std::array<std::uint8_t, 6>& mac, const std::vector<std::string>& addresses,
-                                bool up, Deadline deadline) {
+                                bool up, Deadline deadline,
+                                const std::optional<std::array<std::uint8_t, 6>>& previous_mac) {
   auto reply = call("configureNic", 0, deadline, [&](auto request) {
     auto nic = request.initConfigureNic();
     nic.setMac(capnp::Data::Reader(mac.data(), mac.size()));
     auto list = nic.initAddresses(static_cast<unsigned>(addresses.size()));
     for (unsigned i = 0; i < list.size(); ++i) list.set(i, addresses[i]);
     nic.setUp(up);
+    if (previous_mac) nic.setPreviousMac(capnp::Data::Reader(previous_mac->data(), previous_mac->size()));
   });
   decode_reply("configureNic", [&] { expect_variant(reply->root(), wire::Response::DONE, "configureNic"); });
 }

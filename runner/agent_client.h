@@ -159,8 +159,9 @@ class AgentClient {
   // Networking (main agent only): the NIC with hardware address `mac` gets
   // `addresses` ("a.b.c.d/len", replacing its IPv4 ones) and goes up or
   // down; the agent's block of /etc/hosts becomes `entries` (address, name).
+  // With `previous_mac`, a NIC that still has that address takes `mac` first.
   void configure_nic(const std::array<std::uint8_t, 6>& mac, const std::vector<std::string>& addresses, bool up,
-                     Deadline deadline);
+                     Deadline deadline, const std::optional<std::array<std::uint8_t, 6>>& previous_mac = std::nullopt);
   void set_hosts(const std::vector<std::pair<std::string, std::string>>& entries, Deadline deadline);
 
   // File handles (the handle is the agent's descriptor number).

@@ -6,6 +6,11 @@
 namespace provium::runner {
 namespace {
 
+std::uint64_t next_join() {
+  static std::uint64_t joins = 0;
+  return ++joins;
+}
+
 std::string name_of(const BridgeMemberRef& member) {
   if (const auto* vm = std::get_if<std::shared_ptr<Vm>>(&member)) return (*vm)->name();
   return std::get<std::string>(member);
@@ -21,8 +26,28 @@ bool Bridge::is_member(const std::string& vm) const {
   return std::any_of(members_.begin(), members_.end(), [&](const Member& m) { return m.name == vm; });
 }
 
+bool Bridge::is_live(const Member& member) {
+  if (!member.wired || !member.vm) return false;
+  const VmState state = member.vm->state();
+  return (state == VmState::booted || state == VmState::paused) && member.cycle == member.vm->power_cycle();
+}
+
+std::optional<std::uint32_t> Bridge::slot_of(const std::string& vm) const {
+  for (const auto& member : members_) {
+    if (member.name == vm && is_live(member)) return member.slot;
+  }
+  return std::nullopt;
+}
+
+std::uint64_t Bridge::join_order(const std::string& vm) const {
+  for (const auto& member : members_) {
+    if (member.name == vm) return member.joined;
+  }
+  return 0;
+}
+
 bool Bridge::is_wired(const std::string& vm) const {
-  return std::any_of(members_.begin(), members_.end(), [&](const Member& m) { return m.name == vm && m.wired; });
+  return std::any_of(members_.begin(), members_.end(), [&](const Member& m) { return m.name == vm && is_live(m); });
 }
 
 std::vector<std::string> Bridge::members() const {
@@ -46,7 +71,12 @@ void Bridge::tell_guests(const BridgeMembership& change, const std::vector<std::
     if (!vm || vm->state() != VmState::booted) continue;
     std::vector<std::string> addresses;
     if (!nic.address.empty()) addresses.push_back(nic.address);
-    vm->configure_nic(nic.mac, addresses, !nic.address.empty());
+    vm->configure_nic(nic.mac, addresses, !nic.address.empty(), nic.slot);
+    if (!nic.address.empty()) {
+      for (auto& member : members_) {
+        if (member.vm == vm) member.slot = nic.slot;
+      }
+    }
   }
   for (const auto& hosts : change.hosts) {
     auto vm = find(hosts.vm);
@@ -82,11 +112,14 @@ void Bridge::attach(const std::vector<BridgeMemberRef>& members) {
       throw std::runtime_error(std::string("bridge:attach: ") + error.what());
     }
   }
-  for (const auto& vm : handles) members_.push_back(Member{vm->name(), vm, vm->state() == VmState::booted});
+  for (const auto& vm : handles) {
+    members_.push_back(Member{vm->name(), vm, vm->state() == VmState::booted, vm->power_cycle(), std::nullopt,
+                              next_join()});
+  }
   if (!wired.empty()) tell_guests(change, {});
   for (const auto& member : members) {
     if (std::holds_alternative<std::string>(member)) {
-      members_.push_back(Member{std::get<std::string>(member), nullptr, false});
+      members_.push_back(Member{std::get<std::string>(member), nullptr, false, 0, std::nullopt, next_join()});
     }
   }
   apply("attach");
@@ -94,8 +127,9 @@ void Bridge::attach(const std::vector<BridgeMemberRef>& members) {
 
 void Bridge::join_booted(Vm& vm) {
   if (closed_) return;
-  const auto found =
-      std::find_if(members_.begin(), members_.end(), [&](const Member& m) { return m.vm.get() == &vm && !m.wired; });
+  const auto found = std::find_if(members_.begin(), members_.end(), [&](const Member& m) {
+    return m.vm.get() == &vm && (!m.wired || m.cycle != vm.power_cycle());
+  });
   if (found == members_.end()) return;
   BridgeMembership change;
   try {
@@ -104,6 +138,7 @@ void Bridge::join_booted(Vm& vm) {
     throw std::runtime_error(std::string("joining the bridges it was attached to: ") + error.what());
   }
   found->wired = true;
+  found->cycle = vm.power_cycle();
   tell_guests(change, {});
   apply("attach");
 }
@@ -121,7 +156,7 @@ void Bridge::detach(const BridgeMemberRef& member) {
   std::erase_if(wanted_.blocked, [&](const auto& p) { return p.first == name || p.second == name; });
   wanted_.isolated.erase(name);
   std::erase_if(wanted_.pairs, [&](const auto& e) { return e.first.first == name || e.first.second == name; });
-  if (!leaving.wired) return;  // graph-only, or not booted yet: the supervisor never had it
+  if (!is_live(leaving)) return;  // graph-only, not booted yet, or down: the supervisor does not have it
   BridgeMembership change;
   try {
     change = backend_->detach({name});
@@ -230,9 +265,7 @@ std::optional<std::string> Bridge::close() noexcept {
   try {
     std::vector<std::string> wired;
     for (const auto& member : members_) {
-      if (member.wired && member.vm->state() != VmState::dead && member.vm->state() != VmState::shutdown) {
-        wired.push_back(member.name);
-      }
+      if (is_live(member)) wired.push_back(member.name);
     }
     if (sent_ && *sent_ != BridgePolicySpec{}) backend_->set_policy({});
     if (!wired.empty()) backend_->detach(wired);

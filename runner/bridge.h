@@ -33,11 +33,23 @@ class Bridge {
   void detach(const BridgeMemberRef& member);
   std::vector<std::string> members() const;
   bool is_member(const std::string& vm) const;
-  // Attached with a VM handle, and booted since: the supervisor wired it.
+  // Attached with a VM handle and wired since it last booted or was restored,
+  // and running: the supervisor has its NIC on the bridge.
   bool is_wired(const std::string& vm) const;
-  // After `vm` booted: if it was attached before (while created), the
-  // supervisor wires it now and the guests learn its address and name.
+  // After `vm` booted or was restored: if it was attached while created, or
+  // wired before it last went down, the supervisor wires it now and the
+  // guests learn its address and name.
   void join_booted(Vm& vm);
+  // The NIC slot `vm` has on this bridge, while it is wired (lab snapshots).
+  std::optional<std::uint32_t> slot_of(const std::string& vm) const;
+  // Orders a VM's bridges as it joined them (which is its NIC slots' order).
+  std::uint64_t join_order(const std::string& vm) const;
+  // The policy as test code set it (reset_between_tests keeps a copy).
+  const BridgePolicySpec& policy() const { return wanted_; }
+  void set_whole_policy(BridgePolicySpec policy, const char* method) {
+    wanted_ = std::move(policy);
+    apply(method);
+  }
 
   void block(const std::string& from, const std::string& to, bool on);
   bool is_blocked(const std::string& from, const std::string& to) const;
@@ -69,7 +81,13 @@ class Bridge {
     std::string name;
     std::shared_ptr<Vm> vm;  // null: graph-only
     bool wired = false;      // the supervisor attached its NIC (it was booted)
+    std::uint64_t cycle = 0;  // the VM's power cycle it was wired in
+    std::optional<std::uint32_t> slot;  // its NIC slot, once the supervisor said
+    std::uint64_t joined = 0;
   };
+  // Wired in the VM's current power cycle and still running: the supervisor
+  // has it attached (a VM that went down left every bridge there).
+  static bool is_live(const Member& member);
   void require_open(const char* method) const;
   void tell_guests(const BridgeMembership& change, const std::vector<std::shared_ptr<Vm>>& also);
   BridgePolicySpec wired_policy() const;

@@ -110,12 +110,15 @@ class FileRun {
       return message;
     }
     if (!job_.fixture) return std::nullopt;
-    const std::optional<std::string> path = snapshot_path_at(L(), -1);
+    std::optional<std::string> path = snapshot_path_at(L(), -1);
+    if (!path) path = lab_snapshot_path_at(L(), -1);
     const std::string returned = luaL_typename(L(), -1);
     lua_pop(L(), 1);
     if (!path) {
-      return job_.display_path + ": a VM fixture must end with `return vm:snapshot()`; its chunk returned " +
-             (returned == "userdata" ? std::string("a userdata that is not a Snapshot") : "a " + returned);
+      return job_.display_path + ": a fixture must end with `return vm:snapshot()` (a VM fixture) or `return " +
+             "provium:snapshot()` (a lab fixture); its chunk returned " +
+             (returned == "userdata" ? std::string("a userdata that is neither a Snapshot nor a LabSnapshot")
+                                     : "a " + returned);
     }
     outcome.fixture_snapshot = *path;
     return std::nullopt;

@@ -1,6 +1,9 @@
 #include "lab.h"
 
+#include "lab_snapshot.h"
+
 #include <algorithm>
+#include <cctype>
 #include <set>
 #include <stdexcept>
 
@@ -121,6 +124,33 @@ std::shared_ptr<Vm> Lab::vm_fixture(const std::string& name) {
   return vm;
 }
 
+std::shared_ptr<LabNode> Lab::lab_fixture(const std::string& name) {
+  const std::string what = "provium:lab_fixture(\"" + name + "\")";
+  if (auto found = fixture_labs_.find(name); found != fixture_labs_.end()) return found->second;
+  LabSnapshotRead snapshot;
+  try {
+    snapshot = link_.lab_fixture(name);
+  } catch (const std::exception& error) {
+    throw std::runtime_error(what + ": " + error.what());
+  }
+  std::string lab_name = name.substr(name.find_last_of('/') + 1);
+  for (char& c : lab_name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
+  }
+  // Fixtures belong to the file's root lab, whichever scope asks.
+  at_file_scope_ = true;
+  try {
+    auto sub = create_sub_lab(*root_, lab_name, what);
+    restore_lab_snapshot(*this, *sub, snapshot, what);
+    at_file_scope_ = false;
+    fixture_labs_[name] = sub;
+    return sub;
+  } catch (...) {
+    at_file_scope_ = false;
+    throw;
+  }
+}
+
 std::shared_ptr<Bridge> Lab::bridge(LabNode& lab, const std::string& name, const std::string& what) {
   if (auto found = lab.find_bridge(name)) return found;
   check_new_name(lab, name, MemberKind::bridge, what);
@@ -203,20 +233,27 @@ std::vector<std::shared_ptr<Bridge>> Lab::bridges_of(const std::string& vm) cons
   return found;
 }
 
+void Lab::rejoin_bridges(Vm& vm) {
+  auto bridges = bridges_of(vm.name());
+  std::stable_sort(bridges.begin(), bridges.end(), [&](const auto& a, const auto& b) {
+    return a->join_order(vm.name()) < b->join_order(vm.name());
+  });
+  for (const auto& bridge : bridges) bridge->join_booted(vm);
+}
+
 std::optional<std::string> Lab::take_baseline() {
   const std::string what = "provium.reset_between_tests: the baseline snapshot after the top level";
   for (const OwnedVm& owned : file_scope_.vms) {
     const VmState state = owned.vm->state();
     if (state != VmState::booted && state != VmState::paused) continue;
-    if (const auto bridges = bridges_of(owned.vm->name()); !bridges.empty()) {
-      return what + ": VM `" + owned.vm->name() + "` is attached to bridge `" + bridges.front()->name() +
-             "`, and resetting VMs on bridges is not supported yet";
-    }
     try {
       baseline_.push_back(Baseline{owned.vm, owned.vm->snapshot("").path, state == VmState::paused});
     } catch (const std::exception& error) {
       return what + ": " + error.what();
     }
+  }
+  for (const auto& bridge : file_scope_.bridges) {
+    if (!bridge->closed()) baseline_policies_.emplace_back(bridge, bridge->policy());
   }
   return std::nullopt;
 }
@@ -226,9 +263,19 @@ std::optional<std::string> Lab::restore_baseline() {
     try {
       if (entry.vm->state() != VmState::shutdown) entry.vm->shutdown();
       entry.vm->restore(entry.snapshot);
+      rejoin_bridges(*entry.vm);
       if (entry.paused) entry.vm->pause();
     } catch (const std::exception& error) {
       return "provium.reset_between_tests: restoring VM `" + entry.vm->name() + "` to the baseline: " + error.what();
+    }
+  }
+  for (const auto& [bridge, policy] : baseline_policies_) {
+    if (bridge->closed()) continue;
+    try {
+      bridge->set_whole_policy(policy, "reset_between_tests");
+    } catch (const std::exception& error) {
+      return "provium.reset_between_tests: bridge `" + bridge->name() + "` back to the baseline's policy: " +
+             error.what();
     }
   }
   return std::nullopt;

@@ -60,6 +60,9 @@ class Lab {
 
   // Every open bridge `vm` (supervisor name) is attached to, sorted by name.
   std::vector<std::shared_ptr<Bridge>> bridges_of(const std::string& vm) const;
+  // After `vm` booted or was restored: the bridges it is a member of wire it
+  // (again), in the order it joined them, so its NICs keep their slots.
+  void rejoin_bridges(Vm& vm);
 
   // Closes a resource when the current scope ends; `close` must not throw
   // and returns its error text, if any.
@@ -85,6 +88,10 @@ class Lab {
   // provium:vm_fixture: the VM restored from fixture `name`, in the root lab
   // wherever it is called, and the same VM on later calls in this file.
   std::shared_ptr<Vm> vm_fixture(const std::string& name);
+  // provium:lab_fixture: a sub-lab of the root lab named after the fixture
+  // (its last path part), restored from the cached lab snapshot; the same
+  // sub-lab on later calls in this file.
+  std::shared_ptr<LabNode> lab_fixture(const std::string& name);
   bool in_test_scope() const { return test_node_ != nullptr; }
 
   // File-wide settings from `provium.timeout`.
@@ -93,7 +100,8 @@ class Lab {
 
   // provium.reset_between_tests (docs/snapshots.md): after the top level,
   // every booted or paused VM of the file scope is snapshotted; after each
-  // test they are shut down and restored from it. take_baseline and
+  // test they are shut down and restored from it, and rejoin their bridges,
+  // whose policies (partitions, impairments) go back to the baseline's. take_baseline and
   // restore_baseline return what went wrong (empty when all went well).
   bool reset_between_tests() const { return reset_between_tests_; }
   void set_reset_between_tests(bool on) { reset_between_tests_ = on; }
@@ -116,7 +124,7 @@ class Lab {
     std::vector<std::shared_ptr<LabNode>> labs;
     std::vector<Adopted> resources;
   };
-  Scope& scope() { return test_node_ ? test_scope_ : file_scope_; }
+  Scope& scope() { return test_node_ && !at_file_scope_ ? test_scope_ : file_scope_; }
   // Refuses `name` in `lab`: reserved, a duplicate of its kind, or hiding a
   // parent's.
   void check_new_name(const LabNode& lab, const std::string& name, MemberKind kind, const std::string& what) const;
@@ -142,7 +150,10 @@ class Lab {
     bool paused = false;
   };
   std::vector<Baseline> baseline_;
+  std::vector<std::pair<std::shared_ptr<Bridge>, BridgePolicySpec>> baseline_policies_;
   std::map<std::string, std::shared_ptr<Vm>> fixture_vms_;  // by fixture name
+  std::map<std::string, std::shared_ptr<LabNode>> fixture_labs_;  // by fixture name
+  bool at_file_scope_ = false;  // what is made now belongs to the file scope (fixtures)
 };
 
 }  // namespace provium::runner

@@ -1,6 +1,8 @@
 #include "lab_binding.h"
 
 #include "bridge_binding.h"
+#include "lab_snapshot.h"
+#include "snapshot_binding.h"
 
 #include "lua_call_site.h"
 #include "lua_guard.h"
@@ -25,10 +27,6 @@ constexpr const char* kLabRegistryKey = "provium.lab";
 constexpr int kTimeoutSlot = 1;
 constexpr int kResetSlot = 2;
 constexpr Millis kDefaultBarrierTimeout{60'000};
-
-// Documented Lab methods this runner does not have yet: calling one says so
-// instead of "attempt to call a nil value".
-constexpr std::array<std::string_view, 3> kNotYetSupported = {"lab_fixture", "snapshot", "restore"};
 
 // A Lab userdata. The `provium` global has no node of its own: it stands for
 // whatever scope is current (lab.h), so code at file scope and in a test
@@ -243,6 +241,7 @@ int lab_boot(lua_State* L) {
   for (const auto& vm : launched) {
     try {
       vm->greet();
+      lab_of(L).rejoin_bridges(*vm);  // bridges it was attached to while created
     } catch (const TestTimedOut&) {
       throw;
     } catch (const std::exception& error) {
@@ -342,10 +341,6 @@ int pass_through(lua_State* L) {
   return lua_gettop(L);
 }
 
-int not_supported(lua_State* L) {
-  return luaL_error(L, "provium:%s is not supported yet", lua_tostring(L, lua_upvalueindex(1)));
-}
-
 // __index: methods and reserved keys come from the table in upvalue 2; then
 // a VM, a bridge, a sub-lab of that name (walking up from a test's scope).
 int lab_index(lua_State* L) {
@@ -443,6 +438,53 @@ int lab_vm_fixture(lua_State* L) {
   return 1;
 }
 
+// lab:lab_fixture(name) and provium.lab_fixture(name): a sub-lab of the
+// root lab, whichever lab or scope asks (docs/fixtures.md).
+int lab_lab_fixture(lua_State* L) {
+  const int name_at = test_handle(L, 1) != nullptr ? 2 : 1;
+  const std::string name = read_text(L, name_at, "provium:lab_fixture: fixture name");
+  push_lab(L, lab_of(L).lab_fixture(name));
+  return 1;
+}
+
+// lab:snapshot([dir]): a LabSnapshot, or with `dir` the directory's path.
+int lab_snapshot(lua_State* L) {
+  auto node = self_node(L, "snapshot");
+  const std::string what = method_name(L, *node, "snapshot");
+  std::string requested;
+  if (!lua_isnoneornil(L, 2)) requested = read_text(L, 2, what + ": directory");
+  const std::string path = take_lab_snapshot(lab_of(L), *node, requested, what);
+  if (requested.empty()) {
+    push_lab_snapshot(L, path);
+  } else {
+    lua_pushlstring(L, path.data(), path.size());
+  }
+  return 1;
+}
+
+// lab:restore(snap | dir)
+int lab_restore(lua_State* L) {
+  auto node = self_node(L, "restore");
+  const std::string what = method_name(L, *node, "restore");
+  std::string requested;
+  if (auto path = lab_snapshot_path_at(L, 2)) {
+    requested = *path;
+  } else if (lua_type(L, 2) == LUA_TSTRING) {
+    requested = lua_tostring(L, 2);
+  } else {
+    throw std::invalid_argument(what + ": expected a LabSnapshot or a directory path, got " + lua_type_name(L, 2));
+  }
+  LabSnapshotRead snapshot;
+  try {
+    snapshot = lab_of(L).link().read_lab_index(requested);
+  } catch (const std::exception& error) {
+    throw std::runtime_error(what + ": " + error.what());
+  }
+  restore_lab_snapshot(lab_of(L), *node, snapshot, what);
+  lua_settop(L, 1);
+  return 1;
+}
+
 // The table of methods and reserved members, shared by every lookup so that
 // provium.pack == provium.pack. Each method has the Lab as upvalue 1.
 void push_reserved_members(lua_State* L, Lab& lab) {
@@ -465,6 +507,9 @@ void push_reserved_members(lua_State* L, Lab& lab) {
       {"barrier", lua_entry<lab_barrier>},
       {"depends_on_file", lua_entry<lab_depends_on_file>},
       {"vm_fixture", lua_entry<lab_vm_fixture>},
+      {"lab_fixture", lua_entry<lab_lab_fixture>},
+      {"snapshot", lua_entry<lab_snapshot>},
+      {"restore", lua_entry<lab_restore>},
   };
   lua_newtable(L);
   for (const auto& [name, function] : kMethods) {
@@ -479,11 +524,6 @@ void push_reserved_members(lua_State* L, Lab& lab) {
     lua_setfield(L, -3, name);
   }
   lua_pop(L, 1);
-  for (std::string_view name : kNotYetSupported) {
-    lua_pushlstring(L, name.data(), name.size());
-    lua_pushcclosure(L, lua_entry<not_supported>, 1);
-    lua_setfield(L, -2, std::string(name).c_str());
-  }
 }
 
 }  // namespace
@@ -511,6 +551,18 @@ void install_provium_global(lua_State* L, Lab& lab) {
   lua_setglobal(L, "provium");
   lua_pushlightuserdata(L, &lab);
   lua_setfield(L, LUA_REGISTRYINDEX, kLabRegistryKey);
+}
+
+void rejoin_bridges(lua_State* L, Vm& vm, const char* verb) {
+  Lab* lab = installed_lab(L);
+  if (lab == nullptr) return;
+  try {
+    lab->rejoin_bridges(vm);
+  } catch (const TestTimedOut&) {
+    throw;
+  } catch (const std::runtime_error& error) {
+    throw std::runtime_error("vm `" + vm.name() + "`: " + verb + ": " + error.what());
+  }
 }
 
 Lab* installed_lab(lua_State* L) {

@@ -23,6 +23,10 @@ void install_provium_global(lua_State* L, Lab& lab);
 // (processes, workers); null when there is none (unit tests of a binding).
 Lab* installed_lab(lua_State* L);
 
+// After `vm` booted or was restored: the bridges it is a member of wire it
+// (Lab::rejoin_bridges); errors read "vm `a`: <verb>: ...".
+void rejoin_bridges(lua_State* L, Vm& vm, const char* verb);
+
 // Hands `resource` (anything with close()) to the current scope, which keeps
 // it alive and closes it when it ends, `kind` deciding the order. Without a
 // lab, nothing is done.

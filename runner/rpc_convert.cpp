@@ -1,5 +1,8 @@
 #include "rpc_convert.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 namespace provium::runner {
 namespace {
 
@@ -96,6 +99,48 @@ void file_outcome_to_wire(const FileOutcome& outcome, wire::runner::FileOutcome:
 
 VmInfo vm_info_from_wire(wire::runner::VmInfo::Reader info) {
   return VmInfo{text(info.getAccel()), info.getCid(), info.getMemoryBytes()};
+}
+
+std::vector<std::array<std::uint8_t, 6>> nic_macs_from_wire(capnp::List<capnp::Data>::Reader macs) {
+  std::vector<std::array<std::uint8_t, 6>> out;
+  for (auto mac : macs) {
+    std::array<std::uint8_t, 6> value{};
+    if (mac.size() != value.size()) {
+      throw std::runtime_error("restore: the supervisor sent a MAC address of " + std::to_string(mac.size()) + " bytes");
+    }
+    std::copy(mac.begin(), mac.end(), value.begin());
+    out.push_back(value);
+  }
+  return out;
+}
+
+void lab_snapshot_index_to_wire(const LabSnapshotIndex& index, wire::runner::LabSnapshotIndex::Builder out) {
+  auto bridges = out.initBridges(static_cast<unsigned>(index.bridges.size()));
+  for (unsigned i = 0; i < bridges.size(); ++i) bridges.set(i, index.bridges[i]);
+  auto vms = out.initVms(static_cast<unsigned>(index.vms.size()));
+  for (unsigned i = 0; i < vms.size(); ++i) {
+    const LabSnapshotVmEntry& vm = index.vms[i];
+    vms[i].setName(vm.name);
+    vms[i].setProfile(vm.profile);
+    vms[i].setFile(vm.file);
+    vms[i].setPaused(vm.paused);
+    auto nics = vms[i].initNics(static_cast<unsigned>(vm.nics.size()));
+    for (unsigned j = 0; j < nics.size(); ++j) {
+      nics[j].setBridge(vm.nics[j].bridge);
+      nics[j].setSlot(vm.nics[j].slot);
+    }
+  }
+}
+
+LabSnapshotIndex lab_snapshot_index_from_wire(wire::runner::LabSnapshotIndex::Reader index) {
+  LabSnapshotIndex out;
+  out.bridges = texts(index.getBridges());
+  for (auto vm : index.getVms()) {
+    LabSnapshotVmEntry entry{text(vm.getName()), text(vm.getProfile()), text(vm.getFile()), vm.getPaused(), {}};
+    for (auto nic : vm.getNics()) entry.nics.push_back(LabSnapshotNicEntry{text(nic.getBridge()), nic.getSlot()});
+    out.vms.push_back(std::move(entry));
+  }
+  return out;
 }
 
 }  // namespace provium::runner

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "file_job.h"
+#include "supervisor_link.h"
 #include "vm_spec.h"
 
 #include <runner.capnp.h>
@@ -17,5 +18,9 @@ void vm_spec_to_wire(const VmSpec& spec, wire::runner::VmOptions::Builder out);
 void test_outcome_to_wire(const TestOutcome& outcome, wire::runner::TestOutcome::Builder out);
 void file_outcome_to_wire(const FileOutcome& outcome, wire::runner::FileOutcome::Builder out);
 VmInfo vm_info_from_wire(wire::runner::VmInfo::Reader info);
+// A restore's nicMacs (6 bytes each; anything else is refused).
+std::vector<std::array<std::uint8_t, 6>> nic_macs_from_wire(capnp::List<capnp::Data>::Reader macs);
+void lab_snapshot_index_to_wire(const LabSnapshotIndex& index, wire::runner::LabSnapshotIndex::Builder out);
+LabSnapshotIndex lab_snapshot_index_from_wire(wire::runner::LabSnapshotIndex::Reader index);
 
 }  // namespace provium::runner

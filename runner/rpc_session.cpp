@@ -89,6 +89,7 @@ FixtureVm RpcSession::vm_fixture(const std::string& name) {
   const auto entropy = response.getEntropy();
   fixture.restored.entropy.assign(reinterpret_cast<const char*>(entropy.begin()), entropy.size());
   fixture.restored.host_time_ns = response.getHostTimeNs();
+  fixture.restored.nic_macs = nic_macs_from_wire(response.getNicMacs());
   return fixture;
 }
 
@@ -100,6 +101,35 @@ void RpcSession::claim(const ResourceClaim& claim) {
   amount.setHasCpus(claim.cpus.has_value());
   amount.setCpus(claim.cpus.value_or(0));
   wait_rpc(request.send().ignoreResult(), wait_scope_, "Session.claim");
+}
+
+std::string RpcSession::create_lab_snapshot(const std::string& path) {
+  auto request = session_.createLabSnapshotRequest();
+  request.setPath(path);
+  auto response = wait_rpc(request.send(), wait_scope_);
+  return response.getPath().cStr();
+}
+
+void RpcSession::write_lab_index(const std::string& path, const LabSnapshotIndex& index) {
+  auto request = session_.writeLabIndexRequest();
+  request.setPath(path);
+  lab_snapshot_index_to_wire(index, request.initIndex());
+  wait_rpc(request.send().ignoreResult(), wait_scope_, "Session.writeLabIndex");
+}
+
+LabSnapshotRead RpcSession::read_lab_index(const std::string& path) {
+  auto request = session_.readLabIndexRequest();
+  request.setPath(path);
+  auto response = wait_rpc(request.send(), wait_scope_);
+  return LabSnapshotRead{response.getPath().cStr(), lab_snapshot_index_from_wire(response.getIndex())};
+}
+
+LabSnapshotRead RpcSession::lab_fixture(const std::string& name) {
+  auto request = session_.labFixtureRequest();
+  request.setName(name);
+  // As vm_fixture: a build runs another file first; the test's deadline bounds the wait.
+  auto response = wait_rpc(request.send(), wait_scope_);
+  return LabSnapshotRead{response.getPath().cStr(), lab_snapshot_index_from_wire(response.getIndex())};
 }
 
 void RpcSession::test_started(const std::string& name) {

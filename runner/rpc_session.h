@@ -33,6 +33,10 @@ class RpcSession final : public SupervisorLink {
   void delete_snapshot(const std::string& path) override;
   FixtureVm vm_fixture(const std::string& name) override;
   void claim(const ResourceClaim& claim) override;
+  std::string create_lab_snapshot(const std::string& path) override;
+  void write_lab_index(const std::string& path, const LabSnapshotIndex& index) override;
+  LabSnapshotRead read_lab_index(const std::string& path) override;
+  LabSnapshotRead lab_fixture(const std::string& name) override;
   void test_started(const std::string& name) override;
   void test_finished(const TestOutcome& outcome) override;
 

@@ -131,6 +131,7 @@ RestoredVm RpcVmBackend::restore(const std::string& path, Deadline deadline) {
     const auto entropy = response.getEntropy();
     restored.entropy.assign(reinterpret_cast<const char*>(entropy.begin()), entropy.size());
     restored.host_time_ns = response.getHostTimeNs();
+    restored.nic_macs = nic_macs_from_wire(response.getNicMacs());
     return restored;
   } catch (const kj::Exception& error) {
     if (deadline.expired()) throw DeadlineExceeded("restore did not finish before the test's deadline");

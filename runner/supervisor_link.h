@@ -40,6 +40,7 @@ struct RestoredVm {
   BootedVm booted;
   std::string entropy;          // fresh random bytes for the guest's pool
   std::int64_t host_time_ns = 0;  // the host's wall clock when it was restored
+  std::vector<std::array<std::uint8_t, 6>> nic_macs;  // the snapshotted guest's MACs, by NIC slot
 };
 
 // A host file the supervisor opened for vm:push_file.
@@ -165,6 +166,31 @@ struct FixtureVm {
   RestoredVm restored;
 };
 
+// A lab snapshot's index (lab.json), as the supervisor reads and writes it.
+struct LabSnapshotNicEntry {
+  std::string bridge;  // its name in the lab
+  std::uint32_t slot = 0;
+};
+
+struct LabSnapshotVmEntry {
+  std::string name;  // its name in the lab
+  std::string profile;
+  std::string file;  // in the snapshot directory; empty: it was not running
+  bool paused = false;
+  std::vector<LabSnapshotNicEntry> nics;
+};
+
+struct LabSnapshotIndex {
+  std::vector<std::string> bridges;
+  std::vector<LabSnapshotVmEntry> vms;
+};
+
+// A lab snapshot directory as the supervisor resolved it, and its index.
+struct LabSnapshotRead {
+  std::string path;
+  LabSnapshotIndex index;
+};
+
 struct ModuleSource {
   std::string chunk_name;
   std::string source;
@@ -195,6 +221,23 @@ class SupervisorLink {
   }
   // Tells the supervisor of the file's claim (it records it; the runner enforces it).
   virtual void claim(const ResourceClaim& claim) { (void)claim; }
+  // Lab snapshots (docs/snapshots.md): a directory, its index (lab.json).
+  virtual std::string create_lab_snapshot(const std::string& path) {
+    (void)path;
+    throw std::runtime_error("lab snapshots: not provided by this supervisor link");
+  }
+  virtual void write_lab_index(const std::string& path, const LabSnapshotIndex& index) {
+    (void)path, (void)index;
+    throw std::runtime_error("lab snapshots: not provided by this supervisor link");
+  }
+  virtual LabSnapshotRead read_lab_index(const std::string& path) {
+    (void)path;
+    throw std::runtime_error("lab snapshots: not provided by this supervisor link");
+  }
+  virtual LabSnapshotRead lab_fixture(const std::string& name) {
+    (void)name;
+    throw std::runtime_error("fixtures: not provided by this supervisor link");
+  }
   virtual void test_started(const std::string& name) = 0;
   virtual void test_finished(const TestOutcome& outcome) = 0;
 };

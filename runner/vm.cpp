@@ -112,6 +112,7 @@ void Vm::greet() {
   launched_agent_fd_.reset();
   greet_agent(std::move(fd), "boot");
   state_ = VmState::booted;
+  ++power_cycle_;
 }
 
 void Vm::greet_agent(kj::AutoCloseFd fd, const std::string& what) {
@@ -208,10 +209,18 @@ void Vm::unlink(const std::string& path) {
   agent_call("unlink " + quoted(path), [&](AgentClient& agent, Deadline deadline) { agent.unlink(path, deadline); });
 }
 
-void Vm::configure_nic(const std::array<std::uint8_t, 6>& mac, const std::vector<std::string>& addresses, bool up) {
+void Vm::configure_nic(const std::array<std::uint8_t, 6>& mac, const std::vector<std::string>& addresses, bool up,
+                       std::optional<std::uint32_t> slot) {
+  std::optional<std::array<std::uint8_t, 6>> previous;
+  if (slot) {
+    if (const auto found = previous_macs_.find(*slot); found != previous_macs_.end() && found->second != mac) {
+      previous = found->second;
+    }
+  }
   agent_call("configure its NIC", [&](AgentClient& agent, Deadline deadline) {
-    agent.configure_nic(mac, addresses, up, deadline);
+    agent.configure_nic(mac, addresses, up, deadline, previous);
   });
+  if (slot) previous_macs_.erase(*slot);
   nic_settings_[mac] = NicSetting{addresses, up};
 }
 
@@ -464,6 +473,15 @@ void Vm::adopt_restored(RestoredVm restored) {
   end_agent_session();
   greet_agent(std::move(restored.booted.agent_fd), "restore");
   state_ = VmState::booted;
+  ++power_cycle_;
+  // The guest's network settings are the snapshot's now; its bridges tell
+  // it the current ones when they take it in again.
+  nic_settings_.clear();
+  hosts_.reset();
+  previous_macs_.clear();
+  for (std::size_t slot = 0; slot < restored.nic_macs.size(); ++slot) {
+    previous_macs_[static_cast<std::uint32_t>(slot)] = restored.nic_macs[slot];
+  }
   // A copy of a running guest: make it diverge from every other copy, and
   // bring its wall clock (stopped at the snapshot) to now.
   agent_call("restore", [&](AgentClient& agent, Deadline deadline) {

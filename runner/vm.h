@@ -56,7 +56,19 @@ class Vm {
   // Networking, applied by the agent (bridge.cpp calls these after the
   // supervisor attached or detached a NIC). The VM remembers what it was
   // told and tells the agent again after a reset, whose reboot forgets it.
-  void configure_nic(const std::array<std::uint8_t, 6>& mac, const std::vector<std::string>& addresses, bool up);
+  // `slot` is the NIC's index (eth<slot>), when known: a NIC restored from
+  // a lab snapshot may still carry the MAC it had there (expect_nic_macs).
+  void configure_nic(const std::array<std::uint8_t, 6>& mac, const std::vector<std::string>& addresses, bool up,
+                     std::optional<std::uint32_t> slot = std::nullopt);
+  // After a restore into another VM than the one snapshotted: the guest's
+  // NICs still have the MAC addresses they had there, by slot. The next
+  // configure_nic of each slot has the agent give it its new address.
+  void expect_nic_macs(std::map<std::uint32_t, std::array<std::uint8_t, 6>> previous_by_slot) {
+    previous_macs_ = std::move(previous_by_slot);
+  }
+  // Bumped each time the guest (re)starts from power-off: boot or restore.
+  // A bridge that wired an older power cycle wires the VM again.
+  std::uint64_t power_cycle() const { return power_cycle_; }
   void set_hosts(const std::vector<std::pair<std::string, std::string>>& entries);
   // The supervisor's handle, for bridge:attach.
   VmBackend& backend() { return *backend_; }
@@ -199,6 +211,8 @@ class Vm {
     bool up = false;
   };
   std::map<std::array<std::uint8_t, 6>, NicSetting> nic_settings_;
+  std::map<std::uint32_t, std::array<std::uint8_t, 6>> previous_macs_;  // by slot
+  std::uint64_t power_cycle_ = 0;
   std::optional<std::vector<std::pair<std::string, std::string>>> hosts_;
   BootCheck boot_check_;
   std::optional<kj::AutoCloseFd> launched_agent_fd_;  // between launch() and greet()

@@ -42,16 +42,7 @@ std::string context(const Vm& vm, const char* op) { return "vm `" + vm.name() + 
 int vm_boot(lua_State* L) {
   Vm& vm = self_vm(L, "boot");
   vm.boot(read_vm_spec(L, 2, context(vm, "boot")));
-  // Bridges it was attached to while created take it in now.
-  if (Lab* lab = installed_lab(L)) {
-    try {
-      for (const auto& bridge : lab->bridges_of(vm.name())) bridge->join_booted(vm);
-    } catch (const TestTimedOut&) {
-      throw;
-    } catch (const std::runtime_error& error) {
-      throw std::runtime_error(context(vm, "boot") + ": " + error.what());
-    }
-  }
+  rejoin_bridges(L, vm, "boot");  // bridges it was attached to while created take it in now
   lua_settop(L, 1);
   return 1;
 }

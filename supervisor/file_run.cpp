@@ -1,5 +1,7 @@
 #include "file_run.h"
 
+#include "lab_snapshot_index.h"
+
 #include <cerrno>
 #include <cstring>
 
@@ -68,7 +70,34 @@ FileRun::FileRun(kj::AsyncIoContext& io, const VmServices& services, const FileR
   fixtures_ = fixtures;
 }
 
+FixtureKind FileRun::fixture_snapshot_kind(const std::string& named) {
+  const std::filesystem::path path = snapshots_.resolve(named);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return FixtureKind::lab;
+  return FixtureKind::vm;
+}
+
 void FileRun::claim_fixture_snapshot(const std::string& named, const std::filesystem::path& into) {
+  if (fixture_snapshot_kind(named) == FixtureKind::lab) {
+    const std::filesystem::path directory = snapshots_.existing_directory(named);
+    check_lab_snapshot(directory);
+    if (::rename(directory.c_str(), into.c_str()) == 0) return;
+    if (errno != EXDEV) {
+      throw std::runtime_error(fmt::format("cannot move {} into the cache: {}", directory.string(), std::strerror(errno)));
+    }
+    // snapshot_dir and cache_dir on different file systems: copy each file, keeping holes.
+    if (::mkdir(into.c_str(), 0700) != 0) throw std::runtime_error(fmt::format("{}: {}", into.string(), std::strerror(errno)));
+    for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+      OwnedFd in(::open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      OwnedFd out(::open((into / entry.path().filename()).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+      struct stat st {};
+      if (!in.valid() || !out.valid() || ::fstat(in.get(), &st) != 0) {
+        throw std::runtime_error(fmt::format("copying {} into the cache: {}", entry.path().string(), std::strerror(errno)));
+      }
+      copy_sparse(in.get(), out.get(), static_cast<std::uint64_t>(st.st_size));
+    }
+    return;
+  }
   std::filesystem::path path;
   OwnedFd fd = snapshots_.open_existing(named, &path);
   if (::rename(path.c_str(), into.c_str()) == 0) return;

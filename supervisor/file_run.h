@@ -52,8 +52,10 @@ class FileRun {
 
   // Call once; the FileRun must outlive the promise.
   kj::Promise<FileResult> run();
-  // After a fixture job passed: moves the snapshot its runner named (checked:
-  // inside snapshot_dir, a regular file) to `into`. Throws std::runtime_error.
+  // After a fixture job passed: whether the snapshot its runner named is a
+  // VM's (a file) or a lab's (a directory), and moving it (checked: inside
+  // snapshot_dir) to `into`. Both throw std::runtime_error.
+  FixtureKind fixture_snapshot_kind(const std::string& named);
   void claim_fixture_snapshot(const std::string& named, const std::filesystem::path& into);
 
  private:

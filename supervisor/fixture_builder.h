@@ -29,16 +29,19 @@ class FixtureBuilder final : public FixtureProvider {
   FixtureBuilder(kj::AsyncIoContext& io, const VmServices& services, const FileRunSettings& settings,
                  std::ostream& notes);
 
-  kj::Promise<ProvidedFixture> vm_fixture(const std::string& name,
-                                          const std::vector<std::filesystem::path>& roots) override;
+  kj::Promise<ProvidedFixture> fixture(const std::string& name,
+                                             const std::vector<std::filesystem::path>& roots,
+                                             FixtureKind kind) override;
   // The entry for `fixture`, built when missing (or always, with `rebuild`).
-  // Builds and waits for another builder's lock emit fixture events.
+  // Builds, and waits for another builder's lock, emit fixture events.
   kj::Promise<ProvidedFixture> ensure(const FixtureFile& fixture, bool rebuild);
   // Whether `fixture`'s current key has an entry (`provium fixture stale`).
   bool is_cached(const FixtureFile& fixture);
   FixtureCache& cache() { return cache_; }
 
  private:
+  // The key's entry of either kind: a fixture's chunk decides which.
+  std::optional<std::filesystem::path> find_entry(const std::string& key) const;
   kj::Promise<FixtureBuildLock> lock(const std::string& key, const FixtureFile& fixture);
   kj::Promise<FixtureBuildLock> lock_again(const std::string& key, const FixtureFile& fixture);
   kj::Promise<ProvidedFixture> build(const FixtureFile& fixture, const std::string& key,

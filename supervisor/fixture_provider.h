@@ -1,4 +1,5 @@
-// What a test file's session asks of the run for `provium:vm_fixture`: the
+// What a test file's session asks of the run for `provium:vm_fixture` and
+// `provium:lab_fixture`: the
 // cache entry of a fixture, built first when the cache does not have it.
 // fixture_builder.h implements it; the interface keeps the session (which a
 // fixture build itself runs) from depending on the builder.
@@ -9,6 +10,8 @@
 #include <vector>
 
 #include <kj/async.h>
+
+#include "fixture_cache.h"
 
 namespace provium {
 
@@ -23,11 +26,14 @@ struct ProvidedFixture {
 class FixtureProvider {
  public:
   virtual ~FixtureProvider() = default;
-  // Resolves `name` under `roots`, then resolves with its cache entry (a
-  // snapshot file). Rejects naming the fixture and what failed:
-  // not found, its chunk failed, it returned the wrong thing, a cycle.
-  virtual kj::Promise<ProvidedFixture> vm_fixture(const std::string& name,
-                                                        const std::vector<std::filesystem::path>& roots) = 0;
+  // Resolves `name` under `roots`, then resolves with its cache entry: a
+  // snapshot file (FixtureKind::vm) or a lab snapshot directory
+  // (FixtureKind::lab). Rejects naming the fixture and what failed: not
+  // found, its chunk failed, it returned the other kind or something else,
+  // a cycle.
+  virtual kj::Promise<ProvidedFixture> fixture(const std::string& name,
+                                               const std::vector<std::filesystem::path>& roots,
+                                               FixtureKind kind) = 0;
 };
 
 }  // namespace provium

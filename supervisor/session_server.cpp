@@ -12,6 +12,8 @@
 #include "discovery.h"
 #include "module_resolver.h"
 #include "kj_error.h"
+#include "lab_snapshot_index.h"
+#include "snapshot_file.h"
 #include "test_outcome_reader.h"
 #include "vm_server.h"
 
@@ -40,6 +42,34 @@ void fill_filter(wire::runner::TestFilter::Builder filter, const TestSelection& 
   };
   fill_meta(filter.initTagMeta(static_cast<unsigned>(selection.tag_meta.size())), selection.tag_meta);
   fill_meta(filter.initNoTagMeta(static_cast<unsigned>(selection.no_tag_meta.size())), selection.no_tag_meta);
+}
+
+LabIndex lab_index_from_wire(wire::runner::LabSnapshotIndex::Reader wire) {
+  LabIndex index;
+  for (auto bridge : wire.getBridges()) index.bridges.push_back(text_of(bridge));
+  for (auto vm : wire.getVms()) {
+    LabIndexVm entry{text_of(vm.getName()), text_of(vm.getProfile()), text_of(vm.getFile()), vm.getPaused(), {}};
+    for (auto nic : vm.getNics()) entry.nics.push_back(LabIndexNic{text_of(nic.getBridge()), nic.getSlot()});
+    index.vms.push_back(std::move(entry));
+  }
+  return index;
+}
+
+void lab_index_to_wire(const LabIndex& index, wire::runner::LabSnapshotIndex::Builder out) {
+  auto bridges = out.initBridges(static_cast<unsigned>(index.bridges.size()));
+  for (unsigned i = 0; i < bridges.size(); ++i) bridges.set(i, index.bridges[i]);
+  auto vms = out.initVms(static_cast<unsigned>(index.vms.size()));
+  for (unsigned i = 0; i < vms.size(); ++i) {
+    vms[i].setName(index.vms[i].name);
+    vms[i].setProfile(index.vms[i].profile);
+    vms[i].setFile(index.vms[i].file);
+    vms[i].setPaused(index.vms[i].paused);
+    auto nics = vms[i].initNics(static_cast<unsigned>(index.vms[i].nics.size()));
+    for (unsigned j = 0; j < nics.size(); ++j) {
+      nics[j].setBridge(index.vms[i].nics[j].bridge);
+      nics[j].setSlot(index.vms[i].nics[j].slot);
+    }
+  }
 }
 
 }  // namespace
@@ -141,9 +171,14 @@ kj::Promise<void> SessionServer::snapshotInfo(SnapshotInfoContext context) {
   try {
     const std::filesystem::path path = snapshots_.resolve(requested);
     struct stat st {};
-    const bool exists = ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    const bool present = ::lstat(path.c_str(), &st) == 0;
+    std::uint64_t size = 0;
+    if (present && S_ISREG(st.st_mode)) size = static_cast<std::uint64_t>(st.st_size);
+    // A lab snapshot: its files, one level deep.
+    if (present && S_ISDIR(st.st_mode)) size = lab_snapshot_bytes(path);
+    const bool exists = present && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
     context.getResults().setExists(exists);
-    context.getResults().setSize(exists ? static_cast<std::uint64_t>(st.st_size) : 0);
+    context.getResults().setSize(size);
   } catch (const std::exception& error) {
     throw_kj_error(fmt::format("snapshot:size: {}", error.what()));
   }
@@ -156,7 +191,9 @@ kj::Promise<void> SessionServer::deleteSnapshot(DeleteSnapshotContext context) {
   try {
     const std::filesystem::path path = snapshots_.resolve(requested);
     struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0) {
+    if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      remove_lab_snapshot(path);
+    } else if (::lstat(path.c_str(), &st) == 0) {
       if (!S_ISREG(st.st_mode)) throw std::runtime_error(path.string() + " is not a snapshot file");
       if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
         throw std::runtime_error(fmt::format("{}: {}", path.string(), std::strerror(errno)));
@@ -172,7 +209,7 @@ kj::Promise<void> SessionServer::vmFixture(VmFixtureContext context) {
   require_greeted("vmFixture");
   const std::string name = text_of(context.getParams().getName()).substr(0, 256);
   if (fixtures_ == nullptr) throw_kj_error(fmt::format("vm_fixture `{}`: this run has no fixture cache", name));
-  return fixtures_->vm_fixture(name, job_.module_roots)
+  return fixtures_->fixture(name, job_.module_roots, FixtureKind::vm)
       .then([this, name, context](ProvidedFixture provided) mutable {
         const std::filesystem::path& entry = provided.entry;
         OwnedFd ram(::open(entry.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
@@ -228,6 +265,76 @@ kj::Promise<void> SessionServer::claim(ClaimContext context) {
   // Claim events are about test files; a fixture build's claim only limits its own boots.
   if (!job_.fixture) emit(services_.events, events::claim_acquired(job_.display_path, claimed));
   return kj::READY_NOW;
+}
+
+kj::Promise<void> SessionServer::createLabSnapshot(CreateLabSnapshotContext context) {
+  require_greeted("createLabSnapshot");
+  const std::string requested = text_of(context.getParams().getPath());
+  try {
+    context.getResults().setPath(snapshots_.create_directory(requested).string());
+  } catch (const std::exception& error) {
+    throw_kj_error(fmt::format("lab snapshot: {}", error.what()));
+  }
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> SessionServer::writeLabIndex(WriteLabIndexContext context) {
+  require_greeted("writeLabIndex");
+  const auto params = context.getParams();
+  const std::string requested = text_of(params.getPath());
+  try {
+    const std::filesystem::path directory = snapshots_.existing_directory(requested);
+    if (directory != snapshots_.resolve(requested)) throw std::runtime_error("it is not in snapshot_dir");
+    LabIndex index = lab_index_from_wire(params.getIndex());
+    check_lab_index(index);
+    for (const auto& vm : index.vms) {
+      if (vm.file.empty()) continue;
+      OwnedFd fd(::open((directory / vm.file).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (!fd.valid()) throw std::runtime_error(fmt::format("VM `{}`: no snapshot file {}", vm.name, vm.file));
+      read_snapshot_file(fd.get(), (directory / vm.file).string());
+    }
+    write_lab_index(directory, index);
+    remove_unlisted_snapshots(directory, index);
+  } catch (const std::exception& error) {
+    throw_kj_error(fmt::format("lab snapshot {}: {}", requested.substr(0, 256), error.what()));
+  }
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> SessionServer::readLabIndex(ReadLabIndexContext context) {
+  require_greeted("readLabIndex");
+  const std::string requested = text_of(context.getParams().getPath());
+  try {
+    const std::filesystem::path directory = snapshots_.existing_directory(requested);
+    const LabIndex index = read_lab_index(directory);
+    auto results = context.getResults();
+    results.setPath(directory.string());
+    lab_index_to_wire(index, results.initIndex());
+  } catch (const std::exception& error) {
+    throw_kj_error(fmt::format("lab snapshot {}: {}", requested.substr(0, 256), error.what()));
+  }
+  return kj::READY_NOW;
+}
+
+kj::Promise<void> SessionServer::labFixture(LabFixtureContext context) {
+  require_greeted("labFixture");
+  const std::string name = text_of(context.getParams().getName()).substr(0, 256);
+  if (fixtures_ == nullptr) throw_kj_error(fmt::format("lab_fixture `{}`: this run has no fixture cache", name));
+  return fixtures_->fixture(name, job_.module_roots, FixtureKind::lab)
+      .then([this, name, context](ProvidedFixture provided) mutable {
+        const std::filesystem::path& entry = provided.entry;
+        try {
+          const LabIndex index = read_lab_index(entry);
+          snapshots_.allow_reading(entry);
+          auto results = context.getResults();
+          results.setPath(entry.string());
+          lab_index_to_wire(index, results.initIndex());
+        } catch (const std::exception& error) {
+          throw_kj_error(fmt::format("lab_fixture `{}`: {}", name, error.what()));
+        }
+        // The runner restores a lab's VMs itself (Vm.restore): the hit is the checked entry handed over.
+        if (provided.from_cache) emit(services_.events, events::fixture_cache_hit(provided.name));
+      });
 }
 
 kj::Promise<void> SessionServer::testStarted(TestStartedContext context) {

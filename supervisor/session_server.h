@@ -62,6 +62,10 @@ class SessionServer final : public wire::runner::Session::Server {
   // Bounds on a claim the supervisor will record.
   static constexpr std::uint64_t kMaxClaimMemoryBytes = std::uint64_t{1} << 50;  // 1 PiB
   static constexpr std::uint32_t kMaxClaimCpus = 4096;
+  kj::Promise<void> createLabSnapshot(CreateLabSnapshotContext context) override;
+  kj::Promise<void> writeLabIndex(WriteLabIndexContext context) override;
+  kj::Promise<void> readLabIndex(ReadLabIndexContext context) override;
+  kj::Promise<void> labFixture(LabFixtureContext context) override;
 
  private:
   void require_greeted(const char* method) const;

@@ -65,7 +65,7 @@ std::string hash_range(int fd, std::uint64_t offset, std::uint64_t bytes, const 
 nlohmann::json to_json(const SnapshotInfo& info) {
   return {{"format", kSnapshotFormat}, {"vm", info.vm},         {"profile", info.profile},
           {"ram_bytes", info.ram_bytes}, {"cpus", info.cpus},   {"nic_slots", info.nic_slots},
-          {"accel", info.accel},         {"state_bytes", info.state_bytes},
+          {"nic_vm_index", info.nic_vm_index}, {"accel", info.accel},         {"state_bytes", info.state_bytes},
           {"state_sha256", info.state_sha256}, {"taken_at_ns", info.taken_at_ns}};
 }
 
@@ -124,6 +124,7 @@ SnapshotInfo read_snapshot_file(int fd, const std::string& shown) {
     info.ram_bytes = body.at("ram_bytes").get<std::uint64_t>();
     info.cpus = body.at("cpus").get<std::uint32_t>();
     info.nic_slots = body.at("nic_slots").get<std::uint32_t>();
+    info.nic_vm_index = body.value("nic_vm_index", std::uint32_t{0});
     info.accel = body.at("accel").get<std::string>();
     info.state_bytes = body.at("state_bytes").get<std::uint64_t>();
     info.state_sha256 = body.at("state_sha256").get<std::string>();

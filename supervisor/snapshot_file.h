@@ -26,6 +26,10 @@ struct SnapshotInfo {
   std::uint64_t ram_bytes = 0;
   std::uint32_t cpus = 1;
   std::uint32_t nic_slots = 0;
+  // The VM's number in the file it was taken in: its NICs' MAC addresses
+  // follow from it (TestNetwork::mac_of), and the restored guest keeps them
+  // until told its new ones. 0: unknown.
+  std::uint32_t nic_vm_index = 0;
   std::string accel;             // "tcg" / "kvm": device state of one does not load into the other
   std::uint64_t state_bytes = 0;
   std::string state_sha256;

@@ -150,8 +150,64 @@ PendingSnapshot SnapshotPlaces::create(const std::string& requested, const std::
   throw SnapshotPathError(fmt::format("snapshot {}: cannot create a temporary file next to it", final_path.string()));
 }
 
-OwnedFd SnapshotPlaces::open_existing(const std::string& requested, fs::path* resolved) {
+fs::path SnapshotPlaces::resolve_for_reading(const std::string& requested) {
+  try {
+    return resolve(requested);
+  } catch (const SnapshotPathError&) {
+    const fs::path wanted = fs::path(requested).lexically_normal();
+    std::error_code error;
+    const fs::path parent = fs::canonical(wanted.parent_path(), error);
+    const fs::path leaf = wanted.filename();
+    for (const fs::path& readable : readable_) {
+      if (error || !wanted.is_absolute() || leaf.empty() || leaf == "..") break;
+      // The allowed directory itself, or anything inside it.
+      if (parent / leaf == readable || parent == readable || inside(parent, readable)) return parent / leaf;
+    }
+    throw;
+  }
+}
+
+fs::path SnapshotPlaces::create_directory(const std::string& requested) {
+  if (requested.empty()) {
+    const fs::path scratch = ensure_scratch();
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      fs::path candidate = scratch / fmt::format("lab-{}", ++unnamed_count_);
+      if (::mkdir(candidate.c_str(), 0700) == 0) return candidate;
+      if (errno != EEXIST) {
+        throw SnapshotPathError(fmt::format("lab snapshot {}: {}", candidate.string(), std::strerror(errno)));
+      }
+    }
+    throw SnapshotPathError("cannot make a lab snapshot directory in " + scratch.string());
+  }
   const fs::path path = resolve(requested);
+  if (::mkdir(path.c_str(), 0700) == 0) return path;
+  struct stat st {};
+  if (errno != EEXIST || ::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw SnapshotPathError(fmt::format("lab snapshot {}: {}", path.string(),
+                                        errno == EEXIST ? "exists and is not a directory" : std::strerror(errno)));
+  }
+  return path;
+}
+
+fs::path SnapshotPlaces::existing_directory(const std::string& requested) {
+  const fs::path path = resolve_for_reading(requested);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    throw SnapshotPathError(fmt::format("lab snapshot {}: {}", path.string(), std::strerror(errno)));
+  }
+  if (!S_ISDIR(st.st_mode)) throw SnapshotPathError(fmt::format("lab snapshot {} is not a directory", path.string()));
+  return path;
+}
+
+void SnapshotPlaces::allow_reading(const fs::path& directory) {
+  std::error_code error;
+  const fs::path real = fs::canonical(directory, error);
+  if (error) throw SnapshotPathError(fmt::format("{}: {}", directory.string(), error.message()));
+  readable_.push_back(real);
+}
+
+OwnedFd SnapshotPlaces::open_existing(const std::string& requested, fs::path* resolved) {
+  const fs::path path = resolve_for_reading(requested);
   OwnedFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd.valid()) {
     throw SnapshotPathError(fmt::format("snapshot {}: {}", path.string(),

@@ -4,12 +4,15 @@
 // taken inside snapshot_dir; an absolute one must lie inside it; `..` may not
 // leave it and no symbolic link is followed on the way. Snapshots taken
 // without a path go to a scratch directory of this file's, removed with it.
+// A lab snapshot is a directory there; a lab fixture's cache entry may be
+// read (restored from), never written.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <owned_fd.h>
 
@@ -60,11 +63,24 @@ class SnapshotPlaces {
   OwnedFd open_existing(const std::string& requested, std::filesystem::path* resolved = nullptr);
   // The checked path of `requested`, for size and delete.
   std::filesystem::path resolve(const std::string& requested);
+
+  // Lab snapshots are directories. Makes one at `requested` (an existing
+  // directory is reused; empty: a new one in the scratch directory).
+  std::filesystem::path create_directory(const std::string& requested);
+  // An existing lab snapshot directory, for reading (lab:restore): inside
+  // snapshot_dir or a directory allowed for reading.
+  std::filesystem::path existing_directory(const std::string& requested);
+  // Lets this file restore from `directory` (a lab fixture's cache entry)
+  // without being able to write or remove anything there.
+  void allow_reading(const std::filesystem::path& directory);
   const std::filesystem::path& root() const { return root_; }
 
  private:
   std::filesystem::path ensure_root();
   std::filesystem::path ensure_scratch();
+  // resolve(), also accepting paths inside the read-only directories.
+  std::filesystem::path resolve_for_reading(const std::string& requested);
+  std::vector<std::filesystem::path> readable_;
 
   std::filesystem::path root_;
   std::string scratch_label_;

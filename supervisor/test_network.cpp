@@ -119,9 +119,17 @@ VmHosts TestNetwork::hosts_of(const std::string& vm) const {
   VmHosts hosts{.vm = vm, .entries = {}};
   for (const auto& [name, bridge] : bridges_) {
     if (!bridge.members.contains(vm)) continue;
+    // A sub-lab's bridge `dc1.lan` and VM `dc1.a`: also `a.lan`, the name
+    // the lab itself uses (and a lab fixture's guests were built with).
+    const auto dot = name.rfind('.');
+    const std::string qualifier = dot == std::string::npos ? "" : name.substr(0, dot + 1);
     for (const auto& [other, member] : bridge.members) {
-      hosts.entries.push_back(HostName{.address = address_of(bridge.index, member.slot->index),
-                                       .name = other + "." + name});
+      const std::string address = address_of(bridge.index, member.slot->index);
+      hosts.entries.push_back(HostName{.address = address, .name = other + "." + name});
+      if (!qualifier.empty() && other.size() > qualifier.size() && other.starts_with(qualifier)) {
+        hosts.entries.push_back(HostName{.address = address,
+                                         .name = other.substr(qualifier.size()) + "." + name.substr(dot + 1)});
+      }
     }
   }
   return hosts;

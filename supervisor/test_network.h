@@ -44,7 +44,7 @@ struct NicAddressing {
 
 struct HostName {
   std::string address;
-  std::string name;  // "<vm>.<bridge>"
+  std::string name;  // "<vm>.<bridge>"; in sub-lab dc1 also "<vm>.<bridge>" without the "dc1." parts
 };
 
 struct VmHosts {

@@ -108,6 +108,7 @@ kj::Promise<void> VmServer::snapshot(SnapshotContext context) {
                           .ram_bytes = slot_->ram_bytes,
                           .cpus = slot_->cpus,
                           .nic_slots = static_cast<std::uint32_t>(slot_->nic_slots),
+                          .nic_vm_index = static_cast<std::uint32_t>(slot_->index),
                           .accel = services_.launcher.accel_name(),
                           .taken_at_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                              std::chrono::system_clock::now().time_since_epoch())
@@ -168,9 +169,13 @@ kj::Promise<VmServer::Restored> VmServer::restore_from(const std::filesystem::pa
     throw_kj_error(fmt::format("restore: VM `{}`: {}", slot.name, error.what()));
   }
   const std::uint64_t memory = info.ram_bytes;
+  std::vector<std::array<std::uint8_t, 6>> nic_macs;
+  if (info.nic_vm_index != 0) {
+    for (std::uint32_t i = 0; i < info.nic_slots; ++i) nic_macs.push_back(TestNetwork::mac_of(info.nic_vm_index, i));
+  }
   return vm->wait_ready(kReadyTimeout)
       .then(
-          [this, memory]() {
+          [this, memory, nic_macs = std::move(nic_macs)]() {
             RunningVm* vm = nullptr;
             KJ_IF_MAYBE(booted, slot_->vm) { vm = booted->get(); }
             if (!vm) throw_kj_error(fmt::format("VM `{}` was shut down while restoring", slot_->name));
@@ -181,6 +186,7 @@ kj::Promise<VmServer::Restored> VmServer::restore_from(const std::filesystem::pa
             restored.memory_bytes = memory;
             restored.accel = services_.launcher.accel_name();
             restored.cid = vm->vsock_cid().value_or(0);
+            restored.nic_macs = nic_macs;
             if (::getrandom(restored.entropy.data(), restored.entropy.size(), 0) !=
                 static_cast<ssize_t>(restored.entropy.size())) {
               throw_kj_error(fmt::format("restore: getrandom: {}", std::strerror(errno)));

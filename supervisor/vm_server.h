@@ -69,6 +69,7 @@ class VmServer final : public wire::runner::Vm::Server {
     std::uint32_t cid = 0;
     std::array<kj::byte, 64> entropy{};
     std::int64_t host_time_ns = 0;
+    std::vector<std::array<std::uint8_t, 6>> nic_macs;  // the snapshotted guest's, by slot
   };
   // Starts this created or shut-down VM from the snapshot file at `path`
   // (already opened as `ram` and checked into `info`), resolving once its
@@ -108,6 +109,10 @@ void fill_restore_results(VmServer::Restored& restored, Results results) {
   results.setChannel(kj::heap<AgentChannelServer>(kj::mv(restored.agent)));
   results.setEntropy(capnp::Data::Reader(restored.entropy.data(), restored.entropy.size()));
   results.setHostTimeNs(restored.host_time_ns);
+  auto macs = results.initNicMacs(static_cast<unsigned>(restored.nic_macs.size()));
+  for (unsigned i = 0; i < macs.size(); ++i) {
+    macs.set(i, capnp::Data::Reader(restored.nic_macs[i].data(), restored.nic_macs[i].size()));
+  }
 }
 
 }  // namespace provium

@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f build/build.ninja ]; then
-  meson setup build >/dev/null
+  if [ "${CI:-}" = true ]; then
+    # CI builds once and never attaches a debugger: line tables only (enough
+    # for backtraces) compile about a third faster than full debug info.
+    meson setup build -Dcpp_args=-g1 -Dc_args=-g1 >/dev/null
+  else
+    meson setup build >/dev/null
+  fi
 fi
 ninja -C build

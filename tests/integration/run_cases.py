@@ -547,6 +547,49 @@ def check_fixture_cache():
                f"again={again.stderr[-200:]!r} rebuilt={rebuilt.returncode}/{rebuilt.stderr[-200:]!r}")
 
 
+LAB_FIXTURE_SOURCE = (
+    'local lan = provium:bridge("lan")\n'
+    'local a = provium:vm("a", "default"):boot()\n'
+    'lan:attach({a})\n'
+    'a:write_file("/tmp/marker", "made by the lab fixture")\n'
+    'return provium:snapshot()\n')
+LAB_FIXTURE_TEST = (
+    'test("uses the lab fixture", function(t)\n'
+    '  t:assert_eq(provium:lab_fixture("site").a:read_file("/tmp/marker"), "made by the lab fixture")\n'
+    'end)\n')
+
+
+def check_lab_fixture_cache():
+    """A lab fixture's cache entry is a directory; a damaged VM snapshot in it is reported and rebuilt."""
+    with tempfile.TemporaryDirectory(prefix="provium-case-") as tmp:
+        project = Path(tmp) / "project"
+        project.mkdir()
+        (project / "site.fixture.lua").write_text(LAB_FIXTURE_SOURCE)
+        (project / "uses.test.lua").write_text(LAB_FIXTURE_TEST)
+        (project / "provium.toml").write_text(
+            f'[provium]\ncache_dir = "{tmp}/cache"\nsnapshot_dir = "{tmp}/snapshots"\n')
+        scratch = Path(tmp) / "scratch"
+        scratch.mkdir()
+        cache = Path(tmp) / "cache"
+        first = provium_in(project, scratch)
+        out, err = first.communicate(timeout=600)
+        entries = sorted(p for p in cache.glob("*.lab") if p.is_dir())
+        files = sorted(p.name for p in entries[0].iterdir()) if entries else []
+        ok = first.returncode == 0 and "building fixture `site`" in err and len(entries) == 1 and "lab.json" in files
+        record("a lab fixture is built into a <key>.lab directory and restored", ok,
+               f"exit={first.returncode} entries={entries} files={files} stderr={err[-600:]!r}")
+        if entries:
+            for snap in entries[0].glob("*.snap"):
+                with open(snap, "r+b") as f:  # the device state starts after the 256 MiB of RAM
+                    f.seek((256 << 20) + 64)
+                    f.write(b"\xff" * 64)
+        again = provium_in(project, scratch)
+        out, err = again.communicate(timeout=600)
+        ok = again.returncode == 0 and "damaged" in err and "rebuilding" in err
+        record("a damaged lab fixture entry is reported and rebuilt", ok,
+               f"exit={again.returncode} stderr={err[-600:]!r}")
+
+
 def decode_event_frames(data):
     """Length-prefixed msgpack frames (4-byte big-endian length) -> list of dicts; raises on a bad tail."""
     import msgpack
@@ -704,7 +747,7 @@ def check_events():
 
 
 # Checks beyond the case files, runnable alone by name (run_cases.py check_events).
-NAMED_CHECKS = {"check_events": check_events}
+NAMED_CHECKS = {"check_events": check_events, "check_lab_fixture_cache": check_lab_fixture_cache}
 
 
 def main():
@@ -726,6 +769,7 @@ def main():
         check_user_initrd()
         check_interrupt()
         check_fixture_cache()
+        check_lab_fixture_cache()
         check_events()
     passed = sum(1 for _, ok, _ in results if ok)
     print(f"cases: {passed} passed, {len(results) - passed} failed")

@@ -94,7 +94,7 @@ test("unknown assignment", function(t) provium.foo = 1 end)
 test("refused profile", function(t) provium:vm("a", "nope") end)
 test("dot instead of colon", function(t) provium.vm("a", "peios") end)
 test("reserved name", function(t) provium:vm("pack", "peios") end)
-test("not yet", function(t) provium:snapshot() end)
+test("restore of nothing", function(t) provium:restore(42) end)
 test("bad option", function(t) provium:vm("a", "peios", {memroy = 1}) end)
 test("bad memory", function(t) provium:vm("a", "peios", {memory = "lots"}) end)
 )lua", supervisor);
@@ -109,7 +109,8 @@ test("bad memory", function(t) provium:vm("a", "peios", {memory = "lots"}) end)
             std::string::npos);
   EXPECT_NE(outcome_named(file, "dot instead of colon").message.find("with `:`"), std::string::npos);
   EXPECT_NE(outcome_named(file, "reserved name").message.find("`pack` is a reserved name"), std::string::npos);
-  EXPECT_NE(outcome_named(file, "not yet").message.find("provium:snapshot is not supported yet"), std::string::npos);
+  EXPECT_NE(outcome_named(file, "restore of nothing").message.find("provium:restore: expected a LabSnapshot or a directory path, got number"),
+            std::string::npos);
   EXPECT_NE(outcome_named(file, "bad option").message.find("unknown option `memroy`"), std::string::npos);
   EXPECT_NE(outcome_named(file, "bad memory").message.find("bad size `lots`"), std::string::npos);
 }

@@ -109,6 +109,17 @@ TEST_F(TestNetworkRequests, AttachGivesAddressesMacsAndNamesByCreationOrder) {
   EXPECT_EQ(again.nics[0].slot, 1u);
 }
 
+TEST_F(TestNetworkRequests, SubLabMembersAlsoResolveByTheLabsOwnNames) {
+  network.declare_bridge("dc1.lan");
+  auto a = booted_vm("dc1.a");
+  auto root = booted_vm("r");
+  const MembershipChange change = network.attach("dc1.lan", {a.get(), root.get()});
+  std::vector<std::string> names;
+  for (const auto& entry : change.hosts[0].entries) names.push_back(entry.name);
+  // dc1.a gets its short name too; r, not of the sub-lab, only its full one.
+  EXPECT_EQ(names, (std::vector<std::string>{"dc1.a.dc1.lan", "a.lan", "r.dc1.lan"}));
+}
+
 TEST_F(TestNetworkRequests, AttachIsAllOrNone) {
   network.declare_bridge("lan");
   auto a = booted_vm("a");
