@@ -350,6 +350,18 @@ auto AgentClient::decode_reply(const char* op, Extract&& extract) {
   }
 }
 
+namespace {
+
+AgentHello decode_hello(wire::Response::Reader response) {
+  expect_variant(response, wire::Response::HELLO_OK, "hello");
+  auto ok = response.getHelloOk();
+  AgentHello hello{ok.getProtocolVersion(), ok.getAgentVersion(), ok.getGuestOs(), {}};
+  for (auto feature : ok.getFeatures()) hello.features.emplace_back(feature);
+  return hello;
+}
+
+}  // namespace
+
 AgentHello AgentClient::hello(std::uint32_t protocol_version, Deadline deadline) {
   capnp::MallocMessageBuilder message;
   auto request = message.initRoot<wire::Request>();
@@ -358,14 +370,67 @@ AgentHello AgentClient::hello(std::uint32_t protocol_version, Deadline deadline)
   request.initHello().setProtocolVersion(protocol_version);
   send_request(message, deadline);
   auto reply = await_reply(id, "hello", deadline);
-  return decode_reply("hello", [&] {
-    auto response = reply->root();
-    expect_variant(response, wire::Response::HELLO_OK, "hello");
-    auto ok = response.getHelloOk();
-    AgentHello hello{ok.getProtocolVersion(), ok.getAgentVersion(), ok.getGuestOs(), {}};
-    for (auto feature : ok.getFeatures()) hello.features.emplace_back(feature);
-    return hello;
+  return decode_reply("hello", [&] { return decode_hello(reply->root()); });
+}
+
+AgentHello AgentClient::hello_restored(std::uint32_t protocol_version, std::string_view entropy,
+                                       std::int64_t realtime_ns, Deadline deadline) {
+  const auto hello_id = take_id();
+  const auto entropy_id = take_id();
+  const auto clock_id = take_id();
+  // Whatever happens, the pipeline is forgotten afterwards: answers still
+  // to come are then late and dropped.
+  struct Forget {
+    AgentClient& client;
+    std::uint64_t ids[2];
+    ~Forget() {
+      for (auto id : ids) {
+        client.expected_.erase(id);
+        client.arrived_.erase(id);
+      }
+    }
+  } forget{*this, {entropy_id, clock_id}};
+  expected_.insert(entropy_id);
+  expected_.insert(clock_id);
+  {
+    capnp::MallocMessageBuilder message;
+    auto request = message.initRoot<wire::Request>();
+    request.setId(hello_id);
+    request.initHello().setProtocolVersion(protocol_version);
+    send_request(message, deadline);
+  }
+  {
+    capnp::MallocMessageBuilder message;
+    auto request = message.initRoot<wire::Request>();
+    request.setId(entropy_id);
+    request.setAddEntropy(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(entropy.data()), entropy.size()));
+    send_request(message, deadline);
+  }
+  {
+    capnp::MallocMessageBuilder message;
+    auto request = message.initRoot<wire::Request>();
+    request.setId(clock_id);
+    request.initClockSet().setRealtimeNs(realtime_ns);
+    send_request(message, deadline);
+  }
+  // The agent's refusals name the request they answer.
+  const auto naming = [](const char* op, auto&& decode) {
+    try {
+      return decode();
+    } catch (const AgentError& error) {
+      if (error.kind() != Kind::remote) throw;
+      throw AgentError(Kind::remote, std::string(op) + ": " + error.what(), error.remote_errno());
+    }
+  };
+  auto hello_reply = await_reply(hello_id, "hello", deadline);
+  AgentHello hello = naming("hello", [&] {
+    return decode_reply("hello", [&] { return decode_hello(hello_reply->root()); });
   });
+  for (const auto& [id, op] : {std::pair{entropy_id, "addEntropy"}, std::pair{clock_id, "clockSet"}}) {
+    auto reply = await_reply(id, op, deadline);
+    naming(op, [&] { decode_reply(op, [&] { expect_variant(reply->root(), wire::Response::DONE, op); }); });
+  }
+  return hello;
 }
 
 void AgentClient::ping(Deadline deadline) {

@@ -140,6 +140,12 @@ class AgentClient {
   // Each throws AgentError. After a closed/protocol error the client is
   // broken and every later call fails the same way at once.
   AgentHello hello(std::uint32_t protocol_version, Deadline deadline);
+  // A restored guest's first words: hello, then addEntropy(`entropy`) and
+  // clockSet(`realtime_ns`), written at once and answered in order, so the
+  // three cost one round trip. Throws as hello does; the message of an
+  // AgentError::remote starts with the request refused ("clockSet: ...").
+  AgentHello hello_restored(std::uint32_t protocol_version, std::string_view entropy, std::int64_t realtime_ns,
+                            Deadline deadline);
   void ping(Deadline deadline);
   CommandResult run(const GuestCommand& command, Deadline deadline, std::uint32_t worker = 0);
   // One frame: files up to the frame limit (read_file_streamed has none).

@@ -115,7 +115,7 @@ void Vm::greet() {
   ++power_cycle_;
 }
 
-void Vm::greet_agent(kj::AutoCloseFd fd, const std::string& what) {
+void Vm::greet_agent(kj::AutoCloseFd fd, const std::string& what, const RestoredVm* restored) {
   const auto failure = [&](const std::string& reason) {
     mark_dead();
     return "vm " + quoted(name_) + ": " + what + " failed: " + reason + console_excerpt();
@@ -124,7 +124,9 @@ void Vm::greet_agent(kj::AutoCloseFd fd, const std::string& what) {
   const Deadline hello_deadline = Deadline::after(kAgentHelloTimeout).earliest(clock_.deadline());
   AgentHello hello;
   try {
-    hello = agent_->hello(wire::agent::PROTOCOL_VERSION, hello_deadline);
+    hello = restored ? agent_->hello_restored(wire::agent::PROTOCOL_VERSION, restored->entropy,
+                                              restored->host_time_ns, hello_deadline)
+                     : agent_->hello(wire::agent::PROTOCOL_VERSION, hello_deadline);
   } catch (const AgentError& error) {
     if (error.kind() == AgentError::Kind::timeout && clock_.note_if_expired()) {
       mark_dead();
@@ -139,7 +141,8 @@ void Vm::greet_agent(kj::AutoCloseFd fd, const std::string& what) {
       case AgentError::Kind::protocol:
         throw std::runtime_error(failure(std::string("agent protocol error: ") + error.what()));
       case AgentError::Kind::remote:
-        throw std::runtime_error(failure(std::string("the agent refused hello: ") + error.what()));
+        throw std::runtime_error(failure(std::string(restored ? "the agent refused " : "the agent refused hello: ") +
+                                         error.what()));
     }
   }
   if (hello.protocol_version != wire::agent::PROTOCOL_VERSION) {
@@ -471,7 +474,11 @@ void Vm::restore(const std::string& path) {
 void Vm::adopt_restored(RestoredVm restored) {
   info_ = restored.booted.info;
   end_agent_session();
-  greet_agent(std::move(restored.booted.agent_fd), "restore");
+  // A copy of a running guest: make it diverge from every other copy, and
+  // bring its wall clock (stopped at the snapshot) to now, in the same round
+  // trip as hello.
+  kj::AutoCloseFd agent_fd = std::move(restored.booted.agent_fd);
+  greet_agent(std::move(agent_fd), "restore", &restored);
   state_ = VmState::booted;
   ++power_cycle_;
   // The guest's network settings are the snapshot's now; its bridges tell
@@ -482,12 +489,6 @@ void Vm::adopt_restored(RestoredVm restored) {
   for (std::size_t slot = 0; slot < restored.nic_macs.size(); ++slot) {
     previous_macs_[static_cast<std::uint32_t>(slot)] = restored.nic_macs[slot];
   }
-  // A copy of a running guest: make it diverge from every other copy, and
-  // bring its wall clock (stopped at the snapshot) to now.
-  agent_call("restore", [&](AgentClient& agent, Deadline deadline) {
-    agent.add_entropy(restored.entropy, deadline);
-    agent.clock_set(restored.host_time_ns, deadline);
-  });
 }
 
 void Vm::power_button() {

@@ -178,8 +178,9 @@ class Vm {
   std::string prefix(const std::string& op) const;
   std::string boot_failure(const std::string& reason);
   // Connects to the agent on `fd` and checks its hello; on failure the VM is
-  // dead and the error reads "vm `a`: <what> failed: ...".
-  void greet_agent(kj::AutoCloseFd fd, const std::string& what);
+  // dead and the error reads "vm `a`: <what> failed: ...". A restored guest
+  // (`restored`) also gets its fresh entropy and wall clock, sent with hello.
+  void greet_agent(kj::AutoCloseFd fd, const std::string& what, const RestoredVm* restored = nullptr);
   // For verbs that need a given state.
   void require_state(const std::string& op, VmState wanted) const;
   template <typename Call>

@@ -65,15 +65,20 @@ kj::Promise<void> QemuVm::fail_startup(kj::Exception&& reason) {
 }
 
 kj::Promise<void> QemuVm::wait_ready(kj::Duration timeout) {
-  auto ready = qmp_.handshake()
-                   .then([this]() { return incoming_fd_ ? load_incoming_state() : kj::READY_NOW; })
-                   .then([this]() { return qmp_.execute("query-status"); })
-                   .then([this](nlohmann::json status) {
-                     if (status.value("status", std::string()) != "running") {
-                       throw_kj_error("QEMU is not running the guest: " + status.dump());
-                     }
-                     qmp_ready_ = true;
-                   });
+  // The commands that follow the handshake are written with it, before QEMU
+  // has even greeted: a boot costs one exchange, a restore three (see
+  // load_incoming_state).
+  kj::Promise<nlohmann::json> status =
+      incoming_fd_ ? load_incoming_state()
+                   : qmp_.handshake({QmpCommand{"query-status"}}).then([](std::vector<nlohmann::json> values) {
+                       return values.at(0);
+                     });
+  auto ready = status.then([this](nlohmann::json status) {
+    if (status.value("status", std::string()) != "running") {
+      throw_kj_error("QEMU is not running the guest: " + status.dump());
+    }
+    qmp_ready_ = true;
+  });
   auto died = exited_.addBranch().then([]() -> kj::Promise<void> {
     throw_kj_error("QEMU exited during startup");
   });
@@ -119,23 +124,63 @@ namespace {
 // memory file itself (snapshot_file.h).
 const nlohmann::json kIgnoreSharedRam = {
     {"capabilities", nlohmann::json::array({{{"capability", "x-ignore-shared"}, {"state", true}}})}};
+// A restore also turns events on: QEMU then reports the load's progress as
+// MIGRATION events, so nobody has to poll for it.
+const nlohmann::json kIgnoreSharedRamWithEvents = {
+    {"capabilities", nlohmann::json::array({{{"capability", "x-ignore-shared"}, {"state", true}},
+                                            {{"capability", "events"}, {"state", true}}})}};
 constexpr auto kMigrationPoll = 2 * kj::MILLISECONDS;
 constexpr auto kMigrationTimeout = 60 * kj::SECONDS;
+// cont + query-status exchanges before a loaded guest must be running.
+constexpr int kStartAttempts = 3;
 
 }  // namespace
 
-kj::Promise<void> QemuVm::load_incoming_state() {
-  const auto deadline = io_.provider->getTimer().now() + kMigrationTimeout;
-  return qmp_.execute("migrate-set-capabilities", kIgnoreSharedRam)
-      .then([this](nlohmann::json) {
-        return qmp_.execute("migrate-incoming", {{"uri", fmt::format("fd:{}", *incoming_fd_)}});
-      })
-      .then([this, deadline](nlohmann::json) { return wait_migration_done(deadline); })
-      .then([this]() { return qmp_.execute("query-status"); })
-      .then([this](nlohmann::json status) -> kj::Promise<void> {
-        // Loaded; QEMU starts the guest by itself unless it was paused when taken.
-        if (status.value("status", std::string()) == "running") return kj::READY_NOW;
-        return qmp_.execute("cont").ignoreResult();
+kj::Promise<nlohmann::json> QemuVm::load_incoming_state() {
+  // 1. capabilities and migrate-incoming, behind the handshake; 2. the
+  // MIGRATION event saying the state is loaded; 3. cont (the guest was
+  // stopped when snapshotted, so it comes back paused) and query-status to
+  // confirm it runs, in one exchange.
+  return qmp_
+      .handshake({QmpCommand{"migrate-set-capabilities", kIgnoreSharedRamWithEvents},
+                  QmpCommand{"migrate-incoming", {{"uri", fmt::format("fd:{}", *incoming_fd_)}}}})
+      .then([this](std::vector<nlohmann::json>) { return migration_loaded(); })
+      .then([this]() { return start_loaded_guest(kStartAttempts); });
+}
+
+kj::Promise<void> QemuVm::migration_loaded() {
+  auto late = io_.provider->getTimer().afterDelay(kMigrationTimeout).then([]() -> kj::Promise<void> {
+    throw_kj_error("the migration did not finish within 60 s");
+  });
+  return next_migration_status().exclusiveJoin(kj::mv(late));
+}
+
+kj::Promise<void> QemuVm::next_migration_status() {
+  return qmp_.next_event("MIGRATION").then([this](nlohmann::json event) -> kj::Promise<void> {
+    const std::string status = event["data"].value("status", std::string());
+    if (status == "completed") return kj::READY_NOW;
+    if (status == "failed" || status == "cancelled") {
+      // The event carries no reason; query-migrate has it.
+      return qmp_.execute("query-migrate").then([status](nlohmann::json state) {
+        throw_kj_error(
+            fmt::format("migration {}: {}", status, state.value("error-desc", std::string("no reason given"))));
+      });
+    }
+    return next_migration_status();  // setup, active, ...
+  });
+}
+
+kj::Promise<nlohmann::json> QemuVm::start_loaded_guest(int attempts_left) {
+  return qmp_.execute_all({QmpCommand{"cont"}, QmpCommand{"query-status"}})
+      .then([this, attempts_left](std::vector<nlohmann::json> values) -> kj::Promise<nlohmann::json> {
+        nlohmann::json status = values.at(1);
+        // QEMU announces the load a moment before it leaves `inmigrate`; a
+        // cont that lands in between is dropped, so the guest stays paused.
+        const std::string state = status.value("status", std::string());
+        if ((state == "inmigrate" || state == "paused") && attempts_left > 1) {
+          return start_loaded_guest(attempts_left - 1);
+        }
+        return kj::mv(status);
       });
 }
 

@@ -58,10 +58,18 @@ class QemuVm final : public RunningVm {
  private:
   QemuVm(kj::AsyncIoContext& io, const std::string& name, SpawnedQemu spawned, OwnedFd ram, std::uint64_t ram_bytes,
          bool ram_shared);
-  // Restore: feeds the snapshot's device state to QEMU, waits until it is
-  // loaded and lets the guest run.
-  kj::Promise<void> load_incoming_state();
-  // Asks query-migrate until it says completed (or failed: rejects).
+  // Restore: handshake, feeds the snapshot's device state to QEMU, waits
+  // until it is loaded and lets the guest run; resolves with query-status.
+  kj::Promise<nlohmann::json> load_incoming_state();
+  // Restore: resolves on the MIGRATION event saying completed; rejects on
+  // failed or cancelled (with QEMU's reason), or after 60 s.
+  kj::Promise<void> migration_loaded();
+  kj::Promise<void> next_migration_status();
+  // Restore: cont + query-status until the guest runs (or attempts run out);
+  // resolves with the last query-status.
+  kj::Promise<nlohmann::json> start_loaded_guest(int attempts_left);
+  // Snapshot: asks query-migrate until it says completed (or failed: rejects).
+  // The source's MIGRATION completed event comes before QEMU accepts cont.
   kj::Promise<void> wait_migration_done(kj::TimePoint deadline);
   kj::Promise<void> fail_startup(kj::Exception&& reason);
   std::string failure_details(const std::string& what);

@@ -40,6 +40,31 @@ TEST(AgentClient, HelloRunAndFiles) {
   EXPECT_EQ(client.read_file("/tmp/f", Deadline::after(kGenerous)), binary);
 }
 
+TEST(AgentClient, HelloRestoredSendsEntropyAndClockWithHello) {
+  AgentPair pair = make_agent_pair();
+  AgentClient client(std::move(pair.client_fd));
+  const AgentHello hello = client.hello_restored(wire::agent::PROTOCOL_VERSION, std::string("\x01\x02\x03", 3),
+                                                 1800000000123456789, Deadline::after(kGenerous));
+  EXPECT_EQ(hello.agent_version, "fake-1");
+  EXPECT_EQ(pair.agent->entropy(), std::vector<std::string>{std::string("\x01\x02\x03", 3)});
+  EXPECT_EQ(client.clock_get(Deadline::after(kGenerous)), 1800000000123456789);
+}
+
+TEST(AgentClient, HelloRestoredNamesTheRequestTheAgentRefused) {
+  AgentPair pair = make_agent_pair();
+  AgentClient client(std::move(pair.client_fd));
+  try {
+    client.hello_restored(wire::agent::PROTOCOL_VERSION, "", 1800000000000000000, Deadline::after(kGenerous));
+    FAIL() << "expected the empty addEntropy to be refused";
+  } catch (const AgentError& error) {
+    EXPECT_EQ(error.kind(), AgentError::Kind::remote);
+    EXPECT_STREQ(error.what(), "addEntropy: no entropy given");
+  }
+  // clockSet went out with the others and ran; its late answer does not
+  // confuse the next call.
+  EXPECT_EQ(client.clock_get(Deadline::after(kGenerous)), 1800000000000000000);
+}
+
 TEST(AgentClient, RemoteErrorsKeepTheClientUsable) {
   AgentPair pair = make_agent_pair();
   AgentClient client(std::move(pair.client_fd));

@@ -87,6 +87,11 @@ std::size_t FakeAgent::open_handles() const {
   return handles_.size();
 }
 
+std::vector<std::string> FakeAgent::entropy() const {
+  std::lock_guard lock(mutex_);
+  return entropy_;
+}
+
 std::uint64_t FakeAgent::credit_granted() const {
   std::lock_guard lock(mutex_);
   return credit_granted_;
@@ -504,6 +509,18 @@ void FakeAgent::answer(capnp::FlatArrayMessageReader& reader) {
       clock_ns_ = request.getClockSet().getRealtimeNs();
       response.setDone();
       break;
+    case wire::Request::ADD_ENTROPY: {
+      if (request.getAddEntropy().size() == 0) {  // as the real agent: nothing to add is an error
+        auto error = response.initError();
+        error.setErrno(EINVAL);
+        error.setMessage("no entropy given");
+        break;
+      }
+      std::lock_guard lock(mutex_);
+      entropy_.push_back(bytes(request.getAddEntropy()));
+      response.setDone();
+      break;
+    }
     case wire::Request::SPAWN: {
       auto spawn = request.getSpawn();
       auto run = spawn.getCommand();

@@ -61,6 +61,8 @@ class FakeAgent {
   std::map<std::string, std::string> files() const;
   void put_file(const std::string& path, const std::string& content);
   std::map<std::string, std::uint32_t> dirs() const;
+  // The bytes of every addEntropy, in order.
+  std::vector<std::string> entropy() const;
   // Total streamCredit bytes granted so far, over all streams.
   std::uint64_t credit_granted() const;
   std::size_t open_handles() const;
@@ -110,6 +112,7 @@ class FakeAgent {
   std::map<std::uint64_t, FakeHandle> handles_;
   std::uint64_t next_handle_ = 3;
   std::int64_t clock_ns_ = 1700000000000000000;
+  std::vector<std::string> entropy_;
   std::uint64_t next_stream_ = 1;
   std::map<std::uint64_t, FakeProcess> processes_;
   std::uint64_t next_process_ = 1;
