@@ -8,7 +8,7 @@ using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("provium::wire::runner");
 
 # Bump on any change in this file (see tests/unit/protocol_pin_test.cpp).
-const protocolVersion :UInt32 = 7;
+const protocolVersion :UInt32 = 8;
 
 interface Session {
   # First call on every connection. The supervisor refuses a runner whose
@@ -69,6 +69,18 @@ interface Session {
   # returns a lab snapshot; the cache entry's directory may then be restored
   # from (read only) by this file.
   labFixture @13 (name :Text) -> (path :Text, index :LabSnapshotIndex);
+
+  # `provium:claim{...}` at the file's top level, once per file: the runner
+  # enforces it on boots; the supervisor records it (claim events).
+  claim @14 (amount :ResourceAmount);
+}
+
+# Memory and vCPUs; a field not given is not limited.
+struct ResourceAmount {
+  hasMemoryBytes @0 :Bool;
+  memoryBytes @1 :UInt64;
+  hasCpus @2 :Bool;
+  cpus @3 :UInt32;
 }
 
 struct LabSnapshotIndex {

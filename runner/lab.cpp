@@ -288,6 +288,7 @@ void Lab::claim(ResourceClaim claim, const std::string& what) {
   if (in_test_scope()) {
     throw std::runtime_error(what + ": a claim covers the whole file; make it at the file's top level, not in a test");
   }
+  link_.claim(claim);
   claim_ = std::move(claim);
 }
 

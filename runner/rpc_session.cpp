@@ -93,6 +93,16 @@ FixtureVm RpcSession::vm_fixture(const std::string& name) {
   return fixture;
 }
 
+void RpcSession::claim(const ResourceClaim& claim) {
+  auto request = session_.claimRequest();
+  auto amount = request.initAmount();
+  amount.setHasMemoryBytes(claim.memory_bytes.has_value());
+  amount.setMemoryBytes(claim.memory_bytes.value_or(0));
+  amount.setHasCpus(claim.cpus.has_value());
+  amount.setCpus(claim.cpus.value_or(0));
+  wait_rpc(request.send().ignoreResult(), wait_scope_, "Session.claim");
+}
+
 std::string RpcSession::create_lab_snapshot(const std::string& path) {
   auto request = session_.createLabSnapshotRequest();
   request.setPath(path);

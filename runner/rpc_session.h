@@ -32,6 +32,7 @@ class RpcSession final : public SupervisorLink {
   std::optional<std::uint64_t> snapshot_size(const std::string& path) override;
   void delete_snapshot(const std::string& path) override;
   FixtureVm vm_fixture(const std::string& name) override;
+  void claim(const ResourceClaim& claim) override;
   std::string create_lab_snapshot(const std::string& path) override;
   void write_lab_index(const std::string& path, const LabSnapshotIndex& index) override;
   LabSnapshotRead read_lab_index(const std::string& path) override;

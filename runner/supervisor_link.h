@@ -4,6 +4,7 @@
 #pragma once
 
 #include "deadline.h"
+#include "resource_claim.h"
 #include "file_job.h"
 #include "vm_spec.h"
 
@@ -229,6 +230,8 @@ class SupervisorLink {
     (void)name;
     throw std::runtime_error("fixtures: not provided by this supervisor link");
   }
+  // Tells the supervisor of the file's claim (it records it; the runner enforces it).
+  virtual void claim(const ResourceClaim& claim) { (void)claim; }
   // Lab snapshots (docs/snapshots.md): a directory, its index (lab.json).
   virtual std::string create_lab_snapshot(const std::string& path) {
     (void)path;

@@ -25,6 +25,8 @@ struct RawFlags {
   bool verbose = false;
   bool quiet = false;
   bool no_preflight = false;
+  std::string save_events;
+  std::string events_socket;
 };
 
 CliDecision usage_error(const std::string& message) {
@@ -80,7 +82,16 @@ void define_run_flags(CLI::App& app, RunOptions& options, RawFlags& raw) {
   auto* quiet = app.add_flag("-q,--quiet", raw.quiet, "Show only files with failures, and the summary");
   verbose->excludes(quiet);
   quiet->excludes(verbose);
-  app.add_flag("--json", options.json, "Line-delimited JSON, one object per file");
+  auto* json = app.add_flag("--json", options.json, "Line-delimited JSON, one object per file");
+  app.add_option("--save-events", raw.save_events, "Write the event stream to PATH (msgpack frames; created 0600)")
+      ->type_name("PATH");
+  auto* events_stdout = app.add_flag("--events-stdout", options.events_stdout,
+                                     "Write the event stream to stdout; the report goes to stderr");
+  app.add_option("--events-socket", raw.events_socket,
+                 "Listen on a Unix socket at PATH and send the event stream to every client")
+      ->type_name("PATH");
+  json->excludes(events_stdout);
+  events_stdout->excludes(json);
   app.add_option("--vmm", raw.vmm,
                  "VM backend: qemu, or local (no kernel: provium-agent runs sandboxed on this host)")
       ->check(CLI::IsMember({"qemu", "local"}));
@@ -109,6 +120,17 @@ CliDecision finish_run_options(CLI::App& app, RunOptions options, const RawFlags
     options.selection.no_tag_meta = parse_meta_matches(raw.no_tag_meta, "--no-tag-meta");
   } catch (const std::invalid_argument& error) {
     return usage_error(error.what());
+  }
+  if (app.count("--save-events") > 0) {
+    if (raw.save_events.empty()) return usage_error("--save-events: the path is empty");
+    options.save_events = raw.save_events;
+  }
+  if (app.count("--events-socket") > 0) {
+    if (raw.events_socket.empty()) return usage_error("--events-socket: the path is empty");
+    options.events_socket = raw.events_socket;
+  }
+  if (options.save_events && options.events_socket && *options.save_events == *options.events_socket) {
+    return usage_error("--save-events and --events-socket name the same path");
   }
   options.config_path_explicit = app.count("--config") > 0;
   options.verbosity = raw.verbose ? Verbosity::verbose : raw.quiet ? Verbosity::quiet : Verbosity::normal;
@@ -142,6 +164,13 @@ CliDecision parse_cli(const std::vector<std::string>& args) {
   auto* stale = fixture->add_subcommand("stale", "Say which *.fixture.lua under PATH... are not cached");
   for (auto* sub : {build, rebuild, stale}) sub->add_option("paths", fixture_paths, "files or directories");
   fixture->require_subcommand(1);
+  auto* list = app.add_subcommand("list", "Print the *.test.lua files a run would run (or, with --fixtures, the "
+                                          "*.fixture.lua files) under PATH..., one per line; boots nothing");
+  std::vector<std::string> list_paths;
+  bool list_fixtures = false;
+  list->add_option("paths", list_paths, "files or directories (default: the config's roots, else the cwd)");
+  list->add_flag("--fixtures", list_fixtures, "List *.fixture.lua files instead of test files");
+  list->fallthrough();  // --config and --filter may come after `list`
   app.require_subcommand(0, 1);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 consumes from the back
@@ -165,6 +194,15 @@ CliDecision parse_cli(const std::vector<std::string>& args) {
   if (guest->parsed()) {
     CliDecision decision;
     decision.command = CliCommand::print_guest;
+    return decision;
+  }
+  if (list->parsed()) {
+    CliDecision decision;
+    decision.command = CliCommand::list;
+    options.config_path_explicit = app.count("--config") > 0;
+    options.paths.insert(options.paths.end(), list_paths.begin(), list_paths.end());
+    options.list_fixtures = list_fixtures;
+    decision.options = std::move(options);
     return decision;
   }
   if (fixture->parsed()) {

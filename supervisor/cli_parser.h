@@ -10,7 +10,7 @@
 
 namespace provium {
 
-enum class CliCommand { run_tests, print_guest, fixture_list, fixture_clean, fixture_build, fixture_rebuild, fixture_stale, exit_now };
+enum class CliCommand { run_tests, print_guest, fixture_list, fixture_clean, fixture_build, fixture_rebuild, fixture_stale, list, exit_now };
 
 struct CliDecision {
   CliCommand command = CliCommand::exit_now;

@@ -12,6 +12,7 @@
 #include "guest_ram.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -58,6 +59,7 @@ FileRun::FileRun(kj::AsyncIoContext& io, const VmServices& services, const FileR
       file_(std::move(file)),
       snapshots_(services.config.snapshot_dir, file_.absolute.stem().stem().string()),
       network_([datapath = services.net_datapath]() { return make_file_network(datapath); }) {
+  fleet_.observe(services.events, file_.display);
   job_.display_path = file_.display;
   job_.selection = settings_.selection;
   job_.test_hooks = settings_.test_hooks;
@@ -188,9 +190,32 @@ FileResult FileRun::conclude(RunnerEnd end) {
   end.log_tail = log_.last_lines(kLogLinesInReport);
   end.timeout = settings_.timeout;
   FileResult result = classify_file_end(file_.display, progress_, end);
+  if (progress_.running && !progress_.finish_received) {
+    // The runner never reported this test's end: it ends here, failed with the file.
+    const auto interrupted = std::find_if(result.tests.rbegin(), result.tests.rend(),
+                                          [&](const TestResult& test) { return test.name == *progress_.running; });
+    emit(services_.events,
+         events::test_ended(file_.display, *progress_.running, TestEnd::failed,
+                            interrupted != result.tests.rend() ? interrupted->message : result.error.value_or(""),
+                            std::chrono::steady_clock::now() - progress_.running_since));
+  }
   tear_down();
+  // Whatever the end, the file's VMs are gone now, and with them its claim.
+  release_claim();
   result.elapsed = elapsed();
   return result;
+}
+
+FileRun::~FileRun() noexcept(false) {
+  if (progress_.claim && !claim_released_) {
+    fleet_.destroy_all();
+    release_claim();
+  }
+}
+
+void FileRun::release_claim() {
+  if (!progress_.claim || job_.fixture || std::exchange(claim_released_, true)) return;
+  emit(services_.events, events::claim_released(file_.display, *progress_.claim));
 }
 
 void FileRun::tear_down() {

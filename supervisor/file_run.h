@@ -47,6 +47,8 @@ class FileRun {
           FixtureProvider* fixtures = nullptr, bool fixture_job = false);
   FileRun(const FileRun&) = delete;
   FileRun& operator=(const FileRun&) = delete;
+  // Destroyed before conclude() (an interrupted run): the VMs go first, then the claim ends.
+  ~FileRun() noexcept(false);
 
   // Call once; the FileRun must outlive the promise.
   kj::Promise<FileResult> run();
@@ -61,6 +63,8 @@ class FileRun {
   kj::Promise<void> settle();
   FileResult conclude(RunnerEnd end);
   void tear_down();
+  // claim_released, once, if the file made a claim (test files only).
+  void release_claim();
   std::chrono::milliseconds elapsed() const;
 
   kj::AsyncIoContext& io_;
@@ -71,6 +75,7 @@ class FileRun {
   // Outlives every VM: its scratch snapshots go when the file is done.
   SnapshotPlaces snapshots_;
   FileProgress progress_;
+  bool claim_released_ = false;
   std::chrono::steady_clock::time_point started_;
   FixtureProvider* fixtures_;
   TailBuffer log_{64 * 1024};

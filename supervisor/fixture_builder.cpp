@@ -1,6 +1,7 @@
 #include "fixture_builder.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -44,6 +45,19 @@ const char* loader_of(FixtureKind kind) {
                                   : "provium:vm_fixture (its chunk returns vm:snapshot())";
 }
 
+// Disk space an entry takes (snapshots are sparse; a lab entry is a directory),
+// as `provium fixture list` counts it.
+std::uint64_t allocated_bytes(const fs::path& entry) {
+  struct stat st {};
+  if (::lstat(entry.c_str(), &st) != 0) return 0;
+  std::uint64_t total = static_cast<std::uint64_t>(st.st_blocks) * 512;
+  if (S_ISDIR(st.st_mode)) {
+    std::error_code ignored;
+    for (const auto& child : fs::directory_iterator(entry, ignored)) total += allocated_bytes(child.path());
+  }
+  return total;
+}
+
 }  // namespace
 
 FixtureBuilder::FixtureBuilder(kj::AsyncIoContext& io, const VmServices& services, const FileRunSettings& settings,
@@ -55,15 +69,16 @@ FixtureBuilder::FixtureBuilder(kj::AsyncIoContext& io, const VmServices& service
       cache_(services.config.cache_dir),
       keyer_(services.config, settings.module_roots) {}
 
-kj::Promise<fs::path> FixtureBuilder::fixture(const std::string& name, const std::vector<fs::path>& roots,
-                                              FixtureKind kind) {
+kj::Promise<ProvidedFixture> FixtureBuilder::fixture(const std::string& name, const std::vector<fs::path>& roots,
+                                                    FixtureKind kind) {
   FixtureFile fixture;
   try {
     fixture = resolve_fixture(name, roots);
   } catch (const std::exception& error) {
     throw_kj_error(error.what());
   }
-  return ensure(fixture, false).then([this, fixture, kind](fs::path entry) -> kj::Promise<fs::path> {
+  return ensure(fixture, false).then([this, fixture, kind](ProvidedFixture provided) -> kj::Promise<ProvidedFixture> {
+    const fs::path& entry = provided.entry;
     const FixtureKind built = kind_of_entry(entry);
     if (built != kind) {
       throw_kj_error(fmt::format("fixture `{}` ({}) is a {} fixture: load it with {}", fixture.name,
@@ -71,7 +86,7 @@ kj::Promise<fs::path> FixtureBuilder::fixture(const std::string& name, const std
     }
     try {
       check_entry(entry, built);
-      return entry;
+      return provided;
     } catch (const std::runtime_error& error) {
       // A damaged entry is rebuilt rather than restored (or kept failing).
       notes_ << fmt::format("provium: fixture `{}`: the cached entry is damaged ({}); rebuilding it\n", fixture.name,
@@ -88,27 +103,27 @@ std::optional<fs::path> FixtureBuilder::find_entry(const std::string& key) const
   return cache_.find(key, FixtureKind::lab);
 }
 
-kj::Promise<fs::path> FixtureBuilder::ensure(const FixtureFile& fixture, bool rebuild) {
+kj::Promise<ProvidedFixture> FixtureBuilder::ensure(const FixtureFile& fixture, bool rebuild) {
   std::string key;
   try {
     key = keyer_.key_of(fixture);
     if (!rebuild) {
       if (auto entry = find_entry(key)) {
         cache_.mark_used(*entry);
-        return *entry;
+        return ProvidedFixture{fixture.name, *entry, true};
       }
     }
   } catch (const std::exception& error) {
     throw_kj_error(error.what());
   }
-  return lock(key, fixture).then([this, fixture, key, rebuild](FixtureBuildLock held) -> kj::Promise<fs::path> {
+  return lock(key, fixture).then([this, fixture, key, rebuild](FixtureBuildLock held) -> kj::Promise<ProvidedFixture> {
     if (rebuild) {
       cache_.evict(key, FixtureKind::vm);
       cache_.evict(key, FixtureKind::lab);
     } else if (auto entry = find_entry(key)) {
       // Built by another provium process while we waited.
       cache_.mark_used(*entry);
-      return *entry;
+      return ProvidedFixture{fixture.name, *entry, true};
     }
     return build(fixture, key, kj::mv(held));
   });
@@ -116,8 +131,9 @@ kj::Promise<fs::path> FixtureBuilder::ensure(const FixtureFile& fixture, bool re
 
 kj::Promise<FixtureBuildLock> FixtureBuilder::lock(const std::string& key, const FixtureFile& fixture) {
   if (auto held = cache_.try_lock(key, FixtureKind::vm, holder_name(fixture))) return kj::mv(*held);
-  notes_ << fmt::format("provium: fixture `{}`: waiting for {}\n", fixture.name,
-                        fixture_lock_holder(cache_.lock_path(key, FixtureKind::vm)));
+  const std::string holder = fixture_lock_holder(cache_.lock_path(key, FixtureKind::vm));
+  notes_ << fmt::format("provium: fixture `{}`: waiting for {}\n", fixture.name, holder);
+  emit(services_.events, events::fixture_build_waiting(fixture.name, holder));
   // Polled with a timer: a blocking flock would stall every VM of this run.
   return io_.provider->getTimer().afterDelay(kLockPoll).then([this, key, fixture]() {
     return lock_again(key, fixture);
@@ -131,14 +147,16 @@ kj::Promise<FixtureBuildLock> FixtureBuilder::lock_again(const std::string& key,
   });
 }
 
-kj::Promise<fs::path> FixtureBuilder::build(const FixtureFile& fixture, const std::string& key,
-                                            FixtureBuildLock held) {
+kj::Promise<ProvidedFixture> FixtureBuilder::build(const FixtureFile& fixture, const std::string& key,
+                                                  FixtureBuildLock held) {
   notes_ << fmt::format("provium: building fixture `{}` ({})\n", fixture.name, fixture.path.string());
+  emit(services_.events, events::fixture_build_started(fixture.name));
+  const auto started = std::chrono::steady_clock::now();
   TestFile file{.absolute = fixture.path, .display = fixture.path.string(), .root_relative = fixture.name};
   auto run = kj::heap<FileRun>(io_, services_, settings_, file, this, true);
   FileRun& running = *run;
   return running.run()
-      .then([this, &running, fixture, key, held = kj::mv(held)](FileResult result) mutable -> fs::path {
+      .then([this, &running, fixture, key, started, held = kj::mv(held)](FileResult result) mutable -> ProvidedFixture {
         const std::string failed = fmt::format("fixture `{}` ({}) failed to build: ", fixture.name,
                                                fixture.path.string());
         if (result.chunk_error) throw_kj_error(failed + *result.chunk_error);
@@ -155,7 +173,9 @@ kj::Promise<fs::path> FixtureBuilder::build(const FixtureFile& fixture, const st
           check_entry(staged, kind);
           fs::path entry = cache_.install(key, kind, staged);
           cache_.mark_used(entry);
-          return entry;
+          emit(services_.events, events::fixture_build_done(fixture.name, std::chrono::steady_clock::now() - started,
+                                                            allocated_bytes(entry)));
+          return ProvidedFixture{fixture.name, entry, false};
         } catch (const std::exception& error) {
           std::error_code ignored;
           if (!staged.empty()) fs::remove_all(staged, ignored);

@@ -29,11 +29,12 @@ class FixtureBuilder final : public FixtureProvider {
   FixtureBuilder(kj::AsyncIoContext& io, const VmServices& services, const FileRunSettings& settings,
                  std::ostream& notes);
 
-  kj::Promise<std::filesystem::path> fixture(const std::string& name,
+  kj::Promise<ProvidedFixture> fixture(const std::string& name,
                                              const std::vector<std::filesystem::path>& roots,
                                              FixtureKind kind) override;
   // The entry for `fixture`, built when missing (or always, with `rebuild`).
-  kj::Promise<std::filesystem::path> ensure(const FixtureFile& fixture, bool rebuild);
+  // Builds, and waits for another builder's lock, emit fixture events.
+  kj::Promise<ProvidedFixture> ensure(const FixtureFile& fixture, bool rebuild);
   // Whether `fixture`'s current key has an entry (`provium fixture stale`).
   bool is_cached(const FixtureFile& fixture);
   FixtureCache& cache() { return cache_; }
@@ -43,7 +44,7 @@ class FixtureBuilder final : public FixtureProvider {
   std::optional<std::filesystem::path> find_entry(const std::string& key) const;
   kj::Promise<FixtureBuildLock> lock(const std::string& key, const FixtureFile& fixture);
   kj::Promise<FixtureBuildLock> lock_again(const std::string& key, const FixtureFile& fixture);
-  kj::Promise<std::filesystem::path> build(const FixtureFile& fixture, const std::string& key,
+  kj::Promise<ProvidedFixture> build(const FixtureFile& fixture, const std::string& key,
                                            FixtureBuildLock held);
 
   kj::AsyncIoContext& io_;

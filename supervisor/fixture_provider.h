@@ -15,17 +15,25 @@
 
 namespace provium {
 
+// A fixture's cache entry, and whether it was there already (a cache hit)
+// rather than built for this request.
+struct ProvidedFixture {
+  std::string name;  // as the roots name it, without .fixture.lua
+  std::filesystem::path entry;
+  bool from_cache = false;
+};
+
 class FixtureProvider {
  public:
   virtual ~FixtureProvider() = default;
-  // Resolves `name` under `roots`, then resolves with the path of its cache
-  // entry: a snapshot file (FixtureKind::vm) or a lab snapshot directory
+  // Resolves `name` under `roots`, then resolves with its cache entry: a
+  // snapshot file (FixtureKind::vm) or a lab snapshot directory
   // (FixtureKind::lab). Rejects naming the fixture and what failed: not
   // found, its chunk failed, it returned the other kind or something else,
   // a cycle.
-  virtual kj::Promise<std::filesystem::path> fixture(const std::string& name,
-                                                     const std::vector<std::filesystem::path>& roots,
-                                                     FixtureKind kind) = 0;
+  virtual kj::Promise<ProvidedFixture> fixture(const std::string& name,
+                                               const std::vector<std::filesystem::path>& roots,
+                                               FixtureKind kind) = 0;
 };
 
 }  // namespace provium

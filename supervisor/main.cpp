@@ -9,6 +9,7 @@
 #include "exit_codes.h"
 #include "fixture_command.h"
 #include "guest_command.h"
+#include "list_command.h"
 #include "run_command.h"
 
 int main(int argc, char** argv) {
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
         return run_fixture_action(FixtureAction::rebuild, decision.options, std::cout, std::cerr);
       case CliCommand::fixture_stale:
         return run_fixture_action(FixtureAction::stale, decision.options, std::cout, std::cerr);
+      case CliCommand::list:
+        return run_list(decision.options, std::cout, std::cerr);
       case CliCommand::run_tests:
         return run_tests(decision.options, std::cout, std::cerr);
     }

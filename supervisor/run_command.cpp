@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
-#include <string_view>
 
 #include <fmt/format.h>
 
@@ -13,10 +12,14 @@
 #include <kj/async-io.h>
 #include <kj/async-unix.h>
 
+#include "event_stream.h"
 #include "exit_codes.h"
+#include "file_io.h"
 #include "file_run.h"
 #include "fixture_builder.h"
 #include "fixture_command.h"
+#include "fixture_dependency_scan.h"
+#include "fixture_discovery.h"
 #include "local_launcher.h"
 #include "report_json.h"
 #include "report_text.h"
@@ -34,6 +37,32 @@ std::unique_ptr<Reporter> make_reporter(const RunOptions& options, std::ostream&
   return std::make_unique<TextReporter>(out, options.verbosity);
 }
 
+// The sinks the flags ask for; false (after saying why) when one cannot be opened.
+bool open_event_sinks(const RunOptions& options, EventStream& stream, std::ostream& err) {
+  try {
+    if (options.save_events) stream.add_sink(FdEventSink::create_file(*options.save_events));
+    if (options.events_stdout) stream.add_sink(FdEventSink::standard_output());
+    if (options.events_socket) stream.add_sink(std::make_unique<SocketEventSink>(*options.events_socket));
+  } catch (const std::exception& error) {
+    err << "provium: " << error.what() << "\n";
+    return false;
+  }
+  return true;
+}
+
+// The fixtures a test file names literally (vm_fixture/lab_fixture), read without running it.
+std::vector<std::string> fixture_refs_of(const TestFile& file) {
+  std::vector<std::string> refs;
+  try {
+    for (const auto& use : scan_fixture_uses(read_file_capped(file.absolute, kMaxTestSourceBytes)).fixtures) {
+      if (std::find(refs.begin(), refs.end(), use.path) == refs.end()) refs.push_back(use.path);
+    }
+  } catch (const std::exception&) {
+    // Unreadable: the file's own run reports that.
+  }
+  return refs;
+}
+
 kj::Own<VmBackend> make_backend(kj::AsyncIoContext& io, const RunPlan& plan) {
   if (plan.vmm == Vmm::local) return kj::heap<LocalVmLauncher>(io, plan.local);
   return kj::heap<VmLauncher>(io, plan.host);
@@ -45,7 +74,10 @@ int run_tests(const RunOptions& options, std::ostream& out, std::ostream& err) {
   auto plan_or_exit = plan_run(options, err);
   if (const int* code = std::get_if<int>(&plan_or_exit)) return *code;
   RunPlan& plan = std::get<RunPlan>(plan_or_exit);
-  const auto reporter = make_reporter(options, out, err);
+  // With frames on stdout, the human or JSON report moves to stderr.
+  const auto reporter = make_reporter(options, options.events_stdout ? err : out, err);
+  EventStream events(err);
+  if (!open_event_sinks(options, events, err)) return kExitInternalError;
   if (plan.files.empty()) err << "provium: no *.test.lua files found\n";
   prune_fixture_cache(plan.config, err);
   SnapshotPlaces::remove_abandoned(plan.config.snapshot_dir);
@@ -56,7 +88,8 @@ int run_tests(const RunOptions& options, std::ostream& out, std::ostream& err) {
   auto io = kj::setupAsyncIo();
   kj::Own<VmBackend> backend = make_backend(io, plan);
   const VmServices services{plan.config, *backend, static_cast<unsigned>(::sysconf(_SC_NPROCESSORS_ONLN)),
-                            options.net};
+                            options.net, &events};
+  for (const TestFile& file : plan.files) emit(&events, events::file_discovered(file.display, fixture_refs_of(file)));
   if (options.verbosity == Verbosity::verbose && !options.json) {
     err << "provium: test networks: " << describe_net_choice(options.net) << "\n";
   }
@@ -67,11 +100,13 @@ int run_tests(const RunOptions& options, std::ostream& out, std::ostream& err) {
   Scheduler scheduler(
       kConcurrentFiles,
       [&](const TestFile& file) {
+        emit(&events, events::file_dispatched(file.display));
         auto run = kj::heap<FileRun>(io, services, plan.settings, file, &fixtures);
         auto result = run->run();
         return result.attach(kj::mv(run));
       },
       [&](const FileResult& result) {
+        emit(&events, events::file_completed(result.path, to_string(result.status), result.elapsed));
         summary.add(result);
         reporter->file_finished(result);
         return !(options.fail_fast && !result.passed());
@@ -89,49 +124,6 @@ int run_tests(const RunOptions& options, std::ostream& out, std::ostream& err) {
   }
   return summary.files_not_passed > 0 ? kExitSomethingFailed : kExitAllPassed;
 }
-
-namespace {
-
-struct FoundFixture {
-  FixtureFile file;
-  std::vector<std::filesystem::path> roots;
-};
-
-// Every *.fixture.lua under `paths`, named relative to the directory it was found under.
-std::vector<FoundFixture> discover_fixtures(const std::vector<std::filesystem::path>& paths,
-                                            const std::vector<std::filesystem::path>& module_roots) {
-  namespace fs = std::filesystem;
-  constexpr std::string_view kSuffix = ".fixture.lua";
-  std::vector<FoundFixture> found;
-  auto add = [&](const fs::path& file, const fs::path& root) {
-    std::string name = fs::relative(file, root).string();
-    name.resize(name.size() - kSuffix.size());
-    std::vector<fs::path> roots{root};
-    roots.insert(roots.end(), module_roots.begin(), module_roots.end());
-    found.push_back(FoundFixture{resolve_fixture(name, roots), roots});
-  };
-  auto is_fixture = [&](const fs::path& p) {
-    const std::string text = p.filename().string();
-    return text.size() > kSuffix.size() && text.compare(text.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
-  };
-  for (const fs::path& given : paths) {
-    const fs::path path = fs::absolute(given);
-    if (fs::is_regular_file(path) && is_fixture(path)) {
-      add(path, path.parent_path());
-      continue;
-    }
-    if (!fs::is_directory(path)) throw FixtureError(fmt::format("{}: no such directory or *.fixture.lua file", given.string()));
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::recursive_directory_iterator(path)) {
-      if (entry.is_regular_file() && is_fixture(entry.path())) files.push_back(entry.path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto& file : files) add(file, path);
-  }
-  return found;
-}
-
-}  // namespace
 
 int run_fixture_action(FixtureAction action, const RunOptions& options, std::ostream& out, std::ostream& err) {
   auto plan_or_exit = plan_run(options, err);
@@ -159,8 +151,8 @@ int run_fixture_action(FixtureAction action, const RunOptions& options, std::ost
         out << fmt::format("{:<6} {}\n", builder.is_cached(fixture.file) ? "fresh" : "stale", fixture.file.name);
         continue;
       }
-      const auto entry = builder.ensure(fixture.file, action == FixtureAction::rebuild).wait(io.waitScope);
-      out << fmt::format("ready  {}  {}\n", fixture.file.name, entry.filename().string());
+      const auto provided = builder.ensure(fixture.file, action == FixtureAction::rebuild).wait(io.waitScope);
+      out << fmt::format("ready  {}  {}\n", fixture.file.name, provided.entry.filename().string());
     } catch (const kj::Exception& error) {  // first: kj's thrown exceptions are std::exceptions too
       ++failures;
       out << fmt::format("FAIL   {}\n       {}\n", fixture.file.name, error.getDescription().cStr());

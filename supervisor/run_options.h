@@ -1,6 +1,7 @@
 // Everything the command line decides for a test run.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,11 @@ struct RunOptions {
   Vmm vmm = Vmm::qemu;
   NetDatapath net = NetDatapath::automatic;  // --net
   bool test_hooks = false;              // hidden: Provium's own test suite
+  // Event stream sinks (docs/events.md).
+  std::optional<std::string> save_events;    // --save-events PATH
+  bool events_stdout = false;                // --events-stdout (the report goes to stderr)
+  std::optional<std::string> events_socket;  // --events-socket PATH
+  bool list_fixtures = false;                // `provium list --fixtures`
 };
 
 }  // namespace provium

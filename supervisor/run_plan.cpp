@@ -17,24 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<fs::path> paths_to_scan(const RunOptions& options, const Config& config, const fs::path& cwd) {
-  if (!options.paths.empty()) return {options.paths.begin(), options.paths.end()};
-  if (!config.roots.empty()) return config.roots;
-  return {cwd};
-}
-
-// require() searches the config's roots, else the directories given on the command line.
-std::vector<fs::path> module_roots(const std::vector<fs::path>& scanned, const Config& config, const fs::path& cwd) {
-  if (!config.roots.empty()) return config.roots;
-  std::vector<fs::path> roots;
-  for (const auto& path : scanned) {
-    const fs::path absolute = (path.is_absolute() ? path : cwd / path).lexically_normal();
-    std::error_code ignored;
-    roots.push_back(fs::is_directory(absolute, ignored) ? absolute : absolute.parent_path());
-  }
-  return roots;
-}
-
 AccelDecision choose_accel(const RunOptions& options) {
   if (!options.preflight && options.accel == AccelChoice::kvm) {
     return {true, Accel::kvm, "provium: using KVM (not checked: --no-preflight)"};
@@ -77,6 +59,24 @@ bool plan_local_host(const RunOptions& options, const Located& runner, const fs:
 }
 
 }  // namespace
+
+std::vector<fs::path> paths_to_scan(const RunOptions& options, const Config& config, const fs::path& cwd) {
+  if (!options.paths.empty()) return {options.paths.begin(), options.paths.end()};
+  if (!config.roots.empty()) return config.roots;
+  return {cwd};
+}
+
+// require() searches the config's roots, else the directories given on the command line.
+std::vector<fs::path> module_roots(const std::vector<fs::path>& scanned, const Config& config, const fs::path& cwd) {
+  if (!config.roots.empty()) return config.roots;
+  std::vector<fs::path> roots;
+  for (const auto& path : scanned) {
+    const fs::path absolute = (path.is_absolute() ? path : cwd / path).lexically_normal();
+    std::error_code ignored;
+    roots.push_back(fs::is_directory(absolute, ignored) ? absolute : absolute.parent_path());
+  }
+  return roots;
+}
 
 std::variant<RunPlan, int> plan_run(const RunOptions& options, std::ostream& err) {
   const fs::path cwd = fs::current_path();

@@ -4,6 +4,7 @@
 // binary and the sandbox check). Problems are printed and become exit code 2.
 #pragma once
 
+#include <filesystem>
 #include <ostream>
 #include <variant>
 #include <vector>
@@ -25,6 +26,13 @@ struct RunPlan {
   VmHostSettings host;     // --vmm qemu
   LocalHostSettings local;  // --vmm local
 };
+
+// What a run scans: the CLI paths, else the config's roots, else the cwd.
+std::vector<std::filesystem::path> paths_to_scan(const RunOptions& options, const Config& config,
+                                                 const std::filesystem::path& cwd);
+// Where require() looks: the config's roots, else the directories of the scanned paths.
+std::vector<std::filesystem::path> module_roots(const std::vector<std::filesystem::path>& scanned,
+                                                const Config& config, const std::filesystem::path& cwd);
 
 // The plan, or the exit code to stop with (after printing why to `err`).
 std::variant<RunPlan, int> plan_run(const RunOptions& options, std::ostream& err);

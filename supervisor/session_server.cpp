@@ -74,6 +74,15 @@ void lab_index_to_wire(const LabIndex& index, wire::runner::LabSnapshotIndex::Bu
 
 }  // namespace
 
+TestEnd test_end_of(TestStatus status) {
+  switch (status) {
+    case TestStatus::passed: return TestEnd::passed;
+    case TestStatus::skipped: return TestEnd::skipped;
+    case TestStatus::failed: break;
+  }
+  return TestEnd::failed;
+}
+
 void SessionServer::require_greeted(const char* method) const {
   if (!progress_.greeted) throw_kj_error(fmt::format("{}: hello() must be the first call", method));
   if (progress_.finish_received) throw_kj_error(fmt::format("{}: finish() was already called", method));
@@ -201,7 +210,8 @@ kj::Promise<void> SessionServer::vmFixture(VmFixtureContext context) {
   const std::string name = text_of(context.getParams().getName()).substr(0, 256);
   if (fixtures_ == nullptr) throw_kj_error(fmt::format("vm_fixture `{}`: this run has no fixture cache", name));
   return fixtures_->fixture(name, job_.module_roots, FixtureKind::vm)
-      .then([this, name, context](std::filesystem::path entry) mutable {
+      .then([this, name, context](ProvidedFixture provided) mutable {
+        const std::filesystem::path& entry = provided.entry;
         OwnedFd ram(::open(entry.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
         if (!ram.valid()) throw_kj_error(fmt::format("vm_fixture `{}`: {}: {}", name, entry.string(), std::strerror(errno)));
         SnapshotInfo info;
@@ -223,10 +233,38 @@ kj::Promise<void> SessionServer::vmFixture(VmFixtureContext context) {
         results.setVm(client);
         results.setVmName(info.vm);
         results.setProfile(info.profile);
-        return vm.restore_from(entry, std::move(ram), info).then([context](VmServer::Restored restored) mutable {
-          fill_restore_results(restored, context.getResults());
-        });
+        return vm.restore_from(entry, std::move(ram), info)
+            .then([this, context, provided](VmServer::Restored restored) mutable {
+              fill_restore_results(restored, context.getResults());
+              // Only once the restore worked: a damaged entry became a build instead.
+              if (provided.from_cache) emit(services_.events, events::fixture_cache_hit(provided.name));
+            });
       });
+}
+
+kj::Promise<void> SessionServer::claim(ClaimContext context) {
+  require_greeted("claim");
+  if (progress_.claim) throw_kj_error("claim: this file already made its claim");
+  if (progress_.running) throw_kj_error("claim: a claim covers the whole file; it cannot be made while a test runs");
+  const auto amount = context.getParams().getAmount();
+  ResourceAmount claimed;
+  if (amount.getHasMemoryBytes()) {
+    if (amount.getMemoryBytes() > kMaxClaimMemoryBytes) {
+      throw_kj_error(fmt::format("claim: memory of {} bytes is more than the {} bytes any claim may name",
+                                 amount.getMemoryBytes(), kMaxClaimMemoryBytes));
+    }
+    claimed.memory_bytes = amount.getMemoryBytes();
+  }
+  if (amount.getHasCpus()) {
+    if (amount.getCpus() > kMaxClaimCpus) {
+      throw_kj_error(fmt::format("claim: {} CPUs is more than the {} any claim may name", amount.getCpus(), kMaxClaimCpus));
+    }
+    claimed.cpus = amount.getCpus();
+  }
+  progress_.claim = claimed;
+  // Claim events are about test files; a fixture build's claim only limits its own boots.
+  if (!job_.fixture) emit(services_.events, events::claim_acquired(job_.display_path, claimed));
+  return kj::READY_NOW;
 }
 
 kj::Promise<void> SessionServer::createLabSnapshot(CreateLabSnapshotContext context) {
@@ -283,7 +321,8 @@ kj::Promise<void> SessionServer::labFixture(LabFixtureContext context) {
   const std::string name = text_of(context.getParams().getName()).substr(0, 256);
   if (fixtures_ == nullptr) throw_kj_error(fmt::format("lab_fixture `{}`: this run has no fixture cache", name));
   return fixtures_->fixture(name, job_.module_roots, FixtureKind::lab)
-      .then([this, name, context](std::filesystem::path entry) mutable {
+      .then([this, name, context](ProvidedFixture provided) mutable {
+        const std::filesystem::path& entry = provided.entry;
         try {
           const LabIndex index = read_lab_index(entry);
           snapshots_.allow_reading(entry);
@@ -293,12 +332,16 @@ kj::Promise<void> SessionServer::labFixture(LabFixtureContext context) {
         } catch (const std::exception& error) {
           throw_kj_error(fmt::format("lab_fixture `{}`: {}", name, error.what()));
         }
+        // The runner restores a lab's VMs itself (Vm.restore): the hit is the checked entry handed over.
+        if (provided.from_cache) emit(services_.events, events::fixture_cache_hit(provided.name));
       });
 }
 
 kj::Promise<void> SessionServer::testStarted(TestStartedContext context) {
   require_greeted("testStarted");
   progress_.running = capped_text(context.getParams().getName(), kMaxTestNameBytes);
+  progress_.running_since = std::chrono::steady_clock::now();
+  emit(services_.events, events::test_started(job_.display_path, *progress_.running));
   return kj::READY_NOW;
 }
 
@@ -308,7 +351,14 @@ kj::Promise<void> SessionServer::testFinished(TestFinishedContext context) {
     throw_kj_error(fmt::format("testFinished: more than {} tests in one file", kMaxTestsPerFile));
   }
   TestResult result = read_test_outcome(context.getParams().getOutcome());
-  if (progress_.running == result.name) progress_.running.reset();
+  if (progress_.running == result.name) {
+    progress_.running.reset();
+  } else {
+    // Skipped tests, and failures around a test that never started, end without a start.
+    emit(services_.events, events::test_started(job_.display_path, result.name));
+  }
+  emit(services_.events, events::test_ended(job_.display_path, result.name, test_end_of(result.status),
+                                            result.message, result.duration));
   progress_.finished.push_back(std::move(result));
   return kj::READY_NOW;
 }

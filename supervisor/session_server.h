@@ -34,6 +34,9 @@ struct FileJobSpec {
   bool fixture = false;                             // a *.fixture.lua: returns a Snapshot, no tests
 };
 
+// A test's terminal state as events name it.
+TestEnd test_end_of(TestStatus status);
+
 class SessionServer final : public wire::runner::Session::Server {
  public:
   // `progress`, `fleet`, `network` and `vm_servers` belong to the FileRun
@@ -54,6 +57,11 @@ class SessionServer final : public wire::runner::Session::Server {
   kj::Promise<void> snapshotInfo(SnapshotInfoContext context) override;
   kj::Promise<void> deleteSnapshot(DeleteSnapshotContext context) override;
   kj::Promise<void> vmFixture(VmFixtureContext context) override;
+  kj::Promise<void> claim(ClaimContext context) override;
+
+  // Bounds on a claim the supervisor will record.
+  static constexpr std::uint64_t kMaxClaimMemoryBytes = std::uint64_t{1} << 50;  // 1 PiB
+  static constexpr std::uint32_t kMaxClaimCpus = 4096;
   kj::Promise<void> createLabSnapshot(CreateLabSnapshotContext context) override;
   kj::Promise<void> writeLabIndex(WriteLabIndexContext context) override;
   kj::Promise<void> readLabIndex(ReadLabIndexContext context) override;

@@ -8,10 +8,18 @@
 
 namespace provium {
 
+void VmSlot::mark_running(std::uint32_t cid) {
+  running_since = std::chrono::steady_clock::now();
+  emit(events, events::vm_spawned(file, name, profile, ram_bytes, cid));
+}
+
 void VmSlot::release() {
   KJ_IF_MAYBE(running, vm) { (*running)->kill(); }
   vm = nullptr;
   state = VmState::shut_down;
+  if (auto since = std::exchange(running_since, std::nullopt)) {
+    emit(events, events::vm_shutdown(file, name, std::chrono::steady_clock::now() - *since));
+  }
   if (auto released = std::exchange(on_release, nullptr)) released(*this);
 }
 
@@ -28,6 +36,8 @@ kj::Own<VmSlot> VmFleet::add(std::string name, std::string profile, VmRequest cr
   slot->profile = std::move(profile);
   slot->created_with = std::move(created_with);
   slot->index = ++created_;
+  slot->events = events_;
+  slot->file = file_;
   slots_.push_back(kj::addRef(*slot));
   return slot;
 }

@@ -4,12 +4,15 @@
 // neither side can be left holding a dangling pointer.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <kj/refcount.h>
 
+#include "event_stream.h"
 #include "running_vm.h"
 #include "vm_request.h"
 
@@ -37,8 +40,18 @@ struct VmSlot : public kj::Refcounted {
   bool without_nics = false;
   // Called once when the VM goes (its NICs leave every bridge).
   std::function<void(VmSlot&)> on_release;
+  // Who hears of the guest starting and stopping (vm_spawned, vm_shutdown),
+  // and the display path of the file that owns it.
+  EventStream* events = nullptr;
+  std::string file;
+  // Set while a guest started by boot or restore runs.
+  std::optional<std::chrono::steady_clock::time_point> running_since;
 
-  // Kills the VM (if any) now; the slot stops counting as live.
+  // The guest answered (booted or restored): emits vm_spawned. `cid` is the
+  // vsock CID when the VM has one, else 0.
+  void mark_running(std::uint32_t cid);
+  // Kills the VM (if any) now; the slot stops counting as live. Emits
+  // vm_shutdown when a guest was running.
   void release();
 };
 
@@ -47,6 +60,11 @@ class VmFleet {
   static constexpr std::size_t kMaxLiveVms = 16;
 
   VmFleet() = default;
+  // Slots added from now on emit VM events to `events` under `file`.
+  void observe(EventStream* events, std::string file) {
+    events_ = events;
+    file_ = std::move(file);
+  }
   VmFleet(const VmFleet&) = delete;
   VmFleet& operator=(const VmFleet&) = delete;
   ~VmFleet() { destroy_all(); }
@@ -60,6 +78,8 @@ class VmFleet {
  private:
   std::vector<kj::Own<VmSlot>> slots_;
   std::size_t created_ = 0;
+  EventStream* events_ = nullptr;
+  std::string file_;
 };
 
 }  // namespace provium

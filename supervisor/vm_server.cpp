@@ -72,6 +72,7 @@ kj::Promise<void> VmServer::boot(BootContext context) {
             KJ_IF_MAYBE(booted, slot_->vm) { vm = booted->get(); }
             if (!vm) throw_kj_error(fmt::format("VM `{}` was shut down while booting", slot_->name));
             slot_->state = VmState::booted;
+            slot_->mark_running(vm->vsock_cid().value_or(0));
             auto results = context.getResults();
             auto info = results.getInfo();
             info.setAccel(services_.launcher.accel_name());
@@ -179,6 +180,7 @@ kj::Promise<VmServer::Restored> VmServer::restore_from(const std::filesystem::pa
             KJ_IF_MAYBE(booted, slot_->vm) { vm = booted->get(); }
             if (!vm) throw_kj_error(fmt::format("VM `{}` was shut down while restoring", slot_->name));
             slot_->state = VmState::booted;
+            slot_->mark_running(vm->vsock_cid().value_or(0));
             Restored restored;
             restored.agent = vm->agent_fd_for_runner();
             restored.memory_bytes = memory;

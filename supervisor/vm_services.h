@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "datapath_choice.h"
+#include "event_stream.h"
 #include "vm_backend.h"
 
 namespace provium {
@@ -12,6 +13,7 @@ struct VmServices {
   VmBackend& launcher;  // QEMU, or the local backend with --vmm local
   unsigned host_cpus = 1;
   NetDatapath net_datapath = NetDatapath::automatic;  // --net
+  EventStream* events = nullptr;  // null: nobody asked for events
 };
 
 }  // namespace provium

@@ -93,7 +93,8 @@ build/supervisor/provium examples --json >"$results/examples.json" || status=1
 python3 tools/count_results.py provium "$results/examples.json" >>"$results/counts" || status=1
 
 stage "known-outcome cases"
-python3 tests/integration/run_cases.py | tee "$results/cases.txt"
+# Debian's interpreter: python3-msgpack (install-deps.sh) is installed for it, whatever else is on PATH.
+/usr/bin/python3 tests/integration/run_cases.py | tee "$results/cases.txt"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 read -r p f < <(sed -n 's/^cases: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$results/cases.txt")
 count "${p:-0}" "${f:-1}"

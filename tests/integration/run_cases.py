@@ -590,22 +590,187 @@ def check_lab_fixture_cache():
                f"exit={again.returncode} stderr={err[-600:]!r}")
 
 
+def decode_event_frames(data):
+    """Length-prefixed msgpack frames (4-byte big-endian length) -> list of dicts; raises on a bad tail."""
+    import msgpack
+    frames, at = [], 0
+    while at < len(data):
+        if len(data) - at < 4:
+            raise ValueError(f"{len(data) - at} stray bytes after frame {len(frames)}")
+        size = int.from_bytes(data[at:at + 4], "big")
+        body = data[at + 4:at + 4 + size]
+        if len(body) != size:
+            raise ValueError(f"frame {len(frames)} announces {size} bytes, has {len(body)}")
+        frames.append(msgpack.unpackb(body, raw=False))
+        at += 4 + size
+    return frames
+
+
+EVENTS_TEST = (
+    'provium:claim({memory = "1G", cpus = 2})\n'
+    + FIXTURE_TEST +
+    'test("inline skip", function(t) t:skip("not today") end)\n')
+
+
+def check_events():
+    """The event stream on real guests: --save-events, --events-stdout, --events-socket; provium list."""
+    with tempfile.TemporaryDirectory(prefix="provium-case-") as tmp:
+        project = fixture_project(tmp)
+        test_file = project / "uses.test.lua"
+        test_file.write_text(EVENTS_TEST)
+        scratch = Path(tmp) / "scratch"
+        scratch.mkdir()
+        events_path = Path(tmp) / "events.msgpack"
+        env = dict(os.environ, TMPDIR=str(scratch))
+        config = ["--config", str(project / "provium.toml")]
+
+        proc = subprocess.run([str(PROVIUM), *config, str(project), "--save-events", str(events_path)],
+                              env=env, capture_output=True, timeout=600)
+        try:
+            frames = decode_event_frames(events_path.read_bytes())
+        except (OSError, ValueError) as error:
+            frames, problem = [], str(error)
+        else:
+            problem = ""
+        kinds = [f["kind"] for f in frames]
+        shape_ok = bool(frames) and all(set(f) == {"ts", "kind", "payload"} and isinstance(f["ts"], int)
+                                        and f["ts"] > 1_600_000_000 * 10**9 for f in frames)
+
+        def first(kind, **fields):
+            for i, f in enumerate(frames):
+                if f["kind"] == kind and all(f["payload"].get(k) == v for k, v in fields.items()):
+                    return i
+            return None
+
+        path = str(test_file)
+        fixture_file = str((project / "base.fixture.lua").resolve())
+        order = [
+            first("file_discovered", path=path, fixture_refs=["base"]),
+            first("file_dispatched", path=path),
+            first("claim_acquired", path=path, amount={"memory_bytes": 1 << 30, "cpus": 2}),
+            first("test_started", path=path, name="uses the fixture", meta={}),
+            first("fixture_build_started", path="base"),
+            first("vm_spawned", file=fixture_file, vm_name="base", profile="default", memory_bytes=256 << 20),
+            first("vm_shutdown", file=fixture_file, vm_name="base"),
+            first("fixture_build_done", path="base"),
+            first("vm_spawned", file=path, vm_name="base", profile="default"),
+            first("test_passed", path=path, name="uses the fixture", meta={}),
+            first("test_started", path=path, name="inline skip"),
+            first("test_skipped", path=path, name="inline skip", reason="not today"),
+            first("vm_shutdown", file=path, vm_name="base"),
+            first("claim_released", path=path, amount={"memory_bytes": 1 << 30, "cpus": 2}),
+            first("file_completed", path=path, status="passed"),
+        ]
+        done = frames[order[7]]["payload"] if order[7] is not None else {}
+        completed = frames[order[-1]]["payload"] if order[-1] is not None else {}
+        mode = events_path.stat().st_mode & 0o777 if events_path.exists() else None
+        ok = (proc.returncode == 0 and not problem and shape_ok and None not in order and order == sorted(order)
+              and done.get("snapshot_bytes", 0) > 0 and done.get("duration_ns", 0) > 0
+              and completed.get("duration_ns", 0) > 0 and "fixture_cache_hit" not in kinds
+              and kinds.count("file_completed") == 1 and mode == 0o600)
+        record("--save-events: a fixture build's events in order, from discovery to completion, in a 0600 file", ok,
+               f"exit={proc.returncode} problem={problem!r} order={order} kinds={kinds} mode={mode} "
+               f"stderr={proc.stderr.decode()[-400:]!r}")
+
+        proc = subprocess.run([str(PROVIUM), *config, str(project), "--events-stdout", "-v"],
+                              env=env, capture_output=True, timeout=600)
+        try:
+            frames = decode_event_frames(proc.stdout)
+        except ValueError as error:
+            frames, problem = [], str(error)
+        else:
+            problem = ""
+        kinds = [f["kind"] for f in frames]
+        hit = first("fixture_cache_hit", path="base")
+        passed = first("test_passed", name="uses the fixture")
+        err = proc.stderr.decode(errors="replace")
+        ok = (proc.returncode == 0 and not problem and hit is not None and passed is not None and hit < passed
+              and "fixture_build_started" not in kinds and "PASS" in err and "uses the fixture" in err)
+        record("--events-stdout: decodable frames on stdout, a cache hit and no build; the report on stderr", ok,
+               f"exit={proc.returncode} problem={problem!r} kinds={kinds} stderr={err[-400:]!r}")
+
+        socket_path = Path(tmp) / "events.sock"
+        runner = subprocess.Popen([str(PROVIUM), *config, str(project), "--events-socket", str(socket_path)],
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        import socket as socketlib
+        received, connected = b"", False
+        deadline = time.time() + 60
+        while time.time() < deadline and runner.poll() is None and not connected:
+            try:
+                client = socketlib.socket(socketlib.AF_UNIX, socketlib.SOCK_STREAM)
+                client.connect(str(socket_path))
+                connected = True
+            except OSError:
+                client.close()
+                time.sleep(0.01)
+        if connected:
+            client.settimeout(120)
+            while chunk := client.recv(65536):
+                received += chunk
+            client.close()
+        runner.communicate(timeout=600)
+        try:
+            kinds = [f["kind"] for f in decode_event_frames(received)]
+            problem = ""
+        except ValueError as error:
+            kinds, problem = [], str(error)
+        ok = (runner.returncode == 0 and connected and not problem and kinds[-1:] == ["file_completed"]
+              and "test_passed" in kinds and not socket_path.exists())
+        record("--events-socket: a client gets the frames emitted after it connected; the socket is removed", ok,
+               f"exit={runner.returncode} connected={connected} problem={problem!r} kinds={kinds} "
+               f"left={socket_path.exists()}")
+
+        timeout_case = CASES / "file_timeout.test.lua"
+        proc = subprocess.run([str(PROVIUM), "--test-hooks", "--timeout", "3s", str(timeout_case),
+                               "--save-events", str(events_path)], cwd=ROOT, env=env, capture_output=True,
+                              timeout=600)
+        frames = decode_event_frames(events_path.read_bytes()) if events_path.exists() else []
+        shown = str(timeout_case.relative_to(ROOT))
+        order = [first("test_started", path=shown, name="hangs the runner"),
+                 first("test_failed", path=shown, name="hangs the runner"),
+                 first("file_completed", path=shown, status="timed_out")]
+        reason = frames[order[1]]["payload"].get("reason", "") if order[1] is not None else ""
+        ok = (proc.returncode == 1 and None not in order and order == sorted(order) and "timed out" in reason
+              and [f["kind"] for f in frames].count("test_failed") == 1)
+        record("--save-events: a timed-out file's running test fails in the stream, then the file completes", ok,
+               f"exit={proc.returncode} order={order} reason={reason!r} kinds={[f['kind'] for f in frames]}")
+
+        listed = subprocess.run([str(PROVIUM), *config, "list", str(project)], env=env, capture_output=True,
+                                text=True, timeout=60)
+        fixtures = subprocess.run([str(PROVIUM), *config, "list", "--fixtures", str(project)], env=env,
+                                  capture_output=True, text=True, timeout=60)
+        ok = (listed.returncode == 0 and listed.stdout == f"{path}\n" and fixtures.returncode == 0
+              and fixtures.stdout == f"{fixture_file}\n")
+        record("provium list prints the test files, list --fixtures the fixture files, booting nothing", ok,
+               f"list={listed.returncode}/{listed.stdout!r}/{listed.stderr[-200:]!r} "
+               f"fixtures={fixtures.returncode}/{fixtures.stdout!r}/{fixtures.stderr[-200:]!r}")
+
+
+# Checks beyond the case files, runnable alone by name (run_cases.py check_events).
+NAMED_CHECKS = {"check_events": check_events, "check_lab_fixture_cache": check_lab_fixture_cache}
+
+
 def main():
     if not PROVIUM.exists():
         raise SystemExit(f"{PROVIUM} not built")
     only = sys.argv[1:]
+    named = [o for o in only if o in NAMED_CHECKS]
+    only = [o for o in only if o not in NAMED_CHECKS]
+    for name in named:
+        NAMED_CHECKS[name]()
     specs = {}
     for path in sorted(CASES.glob("*.test.lua")):
-        if only and not any(o in path.name for o in only):
+        if (only or named) and not any(o in path.name for o in only):
             continue
         specs[path] = check_case(path)
-    if not only:
+    if not only and not named:
         check_run_goes_on(specs)
         check_config_errors()
         check_user_initrd()
         check_interrupt()
         check_fixture_cache()
         check_lab_fixture_cache()
+        check_events()
     passed = sum(1 for _, ok, _ in results if ok)
     print(f"cases: {passed} passed, {len(results) - passed} failed")
     sys.exit(0 if passed == len(results) else 1)

@@ -132,5 +132,56 @@ TEST(CliParser, FixtureSubcommands) {
   EXPECT_EQ(parse({"fixture", "frobnicate"}).exit_code, 2);
 }
 
+TEST(CliParser, EventFlags) {
+  const auto decision = parse({"tests", "--save-events", "run.msgpack", "--events-socket", "/tmp/e.sock",
+                               "--events-stdout"});
+  ASSERT_EQ(decision.command, CliCommand::run_tests) << decision.stderr_text;
+  EXPECT_EQ(decision.options.save_events, "run.msgpack");
+  EXPECT_EQ(decision.options.events_socket, "/tmp/e.sock");
+  EXPECT_TRUE(decision.options.events_stdout);
+  const auto none = parse({});
+  EXPECT_FALSE(none.options.save_events.has_value());
+  EXPECT_FALSE(none.options.events_socket.has_value());
+  EXPECT_FALSE(none.options.events_stdout);
+}
+
+TEST(CliParser, EventsStdoutAndJsonExcludeEachOther) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--json", "--events-stdout"},
+                                                                {"--events-stdout", "--json"}}) {
+    const auto decision = parse(args);
+    EXPECT_EQ(decision.command, CliCommand::exit_now);
+    EXPECT_EQ(decision.exit_code, 2);
+    EXPECT_NE(decision.stderr_text.find("--json excludes --events-stdout"), std::string::npos) << decision.stderr_text;
+  }
+  // With a file or a socket, --json keeps stdout.
+  EXPECT_EQ(parse({"--json", "--save-events", "e.msgpack"}).command, CliCommand::run_tests);
+}
+
+TEST(CliParser, BadEventPaths) {
+  EXPECT_EQ(parse({"--save-events"}).exit_code, 2);
+  const auto empty = parse({"--save-events", ""});
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.stderr_text.find("--save-events: the path is empty"), std::string::npos) << empty.stderr_text;
+  const auto same = parse({"--save-events", "x", "--events-socket", "x"});
+  EXPECT_EQ(same.exit_code, 2);
+  EXPECT_NE(same.stderr_text.find("name the same path"), std::string::npos) << same.stderr_text;
+}
+
+TEST(CliParser, ListSubcommand) {
+  const auto tests = parse({"list"});
+  ASSERT_EQ(tests.command, CliCommand::list) << tests.stderr_text;
+  EXPECT_FALSE(tests.options.list_fixtures);
+  EXPECT_TRUE(tests.options.paths.empty());
+  const auto fixtures = parse({"--config", "ci/provium.toml", "list", "--fixtures", "tests", "more"});
+  ASSERT_EQ(fixtures.command, CliCommand::list) << fixtures.stderr_text;
+  EXPECT_TRUE(fixtures.options.list_fixtures);
+  EXPECT_EQ(fixtures.options.paths, (std::vector<std::string>{"tests", "more"}));
+  EXPECT_EQ(fixtures.options.config_path, "ci/provium.toml");
+  const auto filtered = parse({"list", "--filter", "net"});
+  ASSERT_EQ(filtered.command, CliCommand::list) << filtered.stderr_text;
+  EXPECT_EQ(filtered.options.filter, "net");
+  EXPECT_EQ(parse({"list", "--bogus"}).exit_code, 2);
+}
+
 }  // namespace
 }  // namespace provium

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "event_frame.h"
 #include "temp_dir.h"
 
 namespace provium {
@@ -70,6 +73,99 @@ class Session : public ::testing::Test {
   wire::Session::Client client_ = kj::heap<SessionServer>(job_, progress_, fleet_, network_, vm_servers_, snapshots_, services_,
                                                           [this]() { ++finish_calls_; });
 };
+
+// Keeps every frame, decoded.
+class RecordingSink final : public EventSink {
+ public:
+  explicit RecordingSink(std::vector<Event>& events) : events_(events) {}
+  void write(std::string_view frame) override {
+    std::size_t consumed = 0;
+    events_.push_back(decode_event_frame(frame, consumed));
+  }
+
+ private:
+  std::vector<Event>& events_;
+};
+
+class SessionEvents : public Session {
+ protected:
+  SessionEvents() {
+    stream_.add_sink(std::make_unique<RecordingSink>(events_));
+    services_.events = &stream_;
+  }
+  ~SessionEvents() noexcept override {}
+
+  kj::Promise<void> claim(bool has_memory, std::uint64_t memory, bool has_cpus, std::uint32_t cpus) {
+    auto request = client_.claimRequest();
+    auto amount = request.initAmount();
+    amount.setHasMemoryBytes(has_memory);
+    amount.setMemoryBytes(memory);
+    amount.setHasCpus(has_cpus);
+    amount.setCpus(cpus);
+    return request.send().ignoreResult();
+  }
+  void finished(const std::string& name, wire::TestStatus status, const std::string& message) {
+    auto request = client_.testFinishedRequest();
+    auto outcome = request.initOutcome();
+    outcome.setName(name);
+    outcome.setStatus(status);
+    outcome.setMessage(message);
+    outcome.setDurationNs(7);
+    request.send().wait(io_.waitScope);
+  }
+  std::vector<std::string> kinds() const {
+    std::vector<std::string> out;
+    for (const auto& event : events_) out.push_back(event.kind);
+    return out;
+  }
+
+  std::ostringstream notes_;
+  EventStream stream_{notes_};
+  std::vector<Event> events_;
+};
+
+TEST_F(SessionEvents, AClaimIsCheckedRecordedAndEmittedOnce) {
+  EXPECT_EQ(error_of(claim(true, 1, true, 1)), "claim: hello() must be the first call");
+  hello();
+  EXPECT_NE(error_of(claim(true, (std::uint64_t{1} << 50) + 1, false, 0)).find("more than the"), std::string::npos);
+  EXPECT_NE(error_of(claim(false, 0, true, 5000)).find("5000 CPUs is more than"), std::string::npos);
+  EXPECT_FALSE(progress_.claim);
+  EXPECT_EQ(error_of(claim(true, 512u << 20, false, 0)), "");
+  ASSERT_TRUE(progress_.claim);
+  EXPECT_EQ(progress_.claim->memory_bytes, 512u << 20);
+  EXPECT_FALSE(progress_.claim->cpus);
+  EXPECT_EQ(error_of(claim(true, 1, true, 1)), "claim: this file already made its claim");
+  ASSERT_EQ(kinds(), std::vector<std::string>{"claim_acquired"});
+  const EventMap& payload = events_[0].payload;
+  EXPECT_EQ(payload[0].key, "path");
+  EXPECT_EQ(std::get<std::string>(payload[0].value.value), "tests/x.test.lua");
+  const auto& amount = std::get<EventMap>(payload[1].value.value);
+  ASSERT_EQ(amount.size(), 1u);
+  EXPECT_EQ(amount[0].key, "memory_bytes");
+}
+
+TEST_F(SessionEvents, NoClaimWhileATestRuns) {
+  hello();
+  auto started = client_.testStartedRequest();
+  started.setName("t");
+  started.send().wait(io_.waitScope);
+  EXPECT_NE(error_of(claim(false, 0, true, 1)).find("cannot be made while a test runs"), std::string::npos);
+  EXPECT_EQ(kinds(), std::vector<std::string>{"test_started"});
+}
+
+TEST_F(SessionEvents, EveryTestStartsOnceAndEndsOnce) {
+  hello();
+  auto started = client_.testStartedRequest();
+  started.setName("runs");
+  started.send().wait(io_.waitScope);
+  finished("runs", wire::TestStatus::PASSED, "");
+  // Skipped before it started: the start is emitted for it.
+  finished("filtered", wire::TestStatus::SKIPPED, "filtered: slow");
+  EXPECT_EQ(kinds(), (std::vector<std::string>{"test_started", "test_passed", "test_started", "test_skipped"}));
+  EXPECT_EQ(std::get<std::string>(events_[3].payload[1].value.value), "filtered");
+  EXPECT_EQ(std::get<std::string>(events_[3].payload[2].value.value), "filtered: slow");
+  EXPECT_EQ(std::get<std::uint64_t>(events_[1].payload[2].value.value), 7u);
+}
 
 // A runner names snapshot files; nothing outside snapshot_dir is touched.
 TEST_F(Session, SnapshotFilesOutsideTheSnapshotDirAreRefused) {
