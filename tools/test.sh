@@ -57,9 +57,9 @@ run_unit_tests build plain "" unit guest
 
 stage "unit tests under ASan+UBSan"
 if [ ! -f build-asan/build.ninja ]; then
-  # -O1 and line tables only: what a sanitizer report needs, and a much
-  # shorter compile than the default -O2 -g.
-  meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Doptimization=1 \
+  # -O0 and line tables only: what a sanitizer report needs; with ASan and
+  # UBSan instrumenting every access, -O1 takes half as long again to compile.
+  meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Doptimization=0 \
     -Dcpp_args=-g1 -Dc_args=-g1 >/dev/null
 fi
 # Only what the unit suite runs: a sanitizer build of the rest (the guest
