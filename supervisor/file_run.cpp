@@ -77,8 +77,8 @@ FixtureKind FileRun::fixture_snapshot_kind(const std::string& named) {
   return FixtureKind::vm;
 }
 
-void FileRun::claim_fixture_snapshot(const std::string& named, const std::filesystem::path& into) {
-  if (fixture_snapshot_kind(named) == FixtureKind::lab) {
+void FileRun::claim_fixture_snapshot(const std::string& named, FixtureKind kind, const std::filesystem::path& into) {
+  if (kind == FixtureKind::lab) {
     const std::filesystem::path directory = snapshots_.existing_directory(named);
     check_lab_snapshot(directory);
     if (::rename(directory.c_str(), into.c_str()) == 0) return;

@@ -56,7 +56,7 @@ class FileRun {
   // VM's (a file) or a lab's (a directory), and moving it (checked: inside
   // snapshot_dir) to `into`. Both throw std::runtime_error.
   FixtureKind fixture_snapshot_kind(const std::string& named);
-  void claim_fixture_snapshot(const std::string& named, const std::filesystem::path& into);
+  void claim_fixture_snapshot(const std::string& named, FixtureKind kind, const std::filesystem::path& into);
 
  private:
   kj::Promise<RunnerEnd> runner_end(kj::Promise<void> finish_called);

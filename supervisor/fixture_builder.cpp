@@ -169,7 +169,7 @@ kj::Promise<ProvidedFixture> FixtureBuilder::build(const FixtureFile& fixture, c
         try {
           const FixtureKind kind = running.fixture_snapshot_kind(*result.fixture_snapshot);
           staged = cache_.staging_path(key, kind);
-          running.claim_fixture_snapshot(*result.fixture_snapshot, staged);
+          running.claim_fixture_snapshot(*result.fixture_snapshot, kind, staged);
           check_entry(staged, kind);
           fs::path entry = cache_.install(key, kind, staged);
           cache_.mark_used(entry);

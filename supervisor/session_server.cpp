@@ -283,8 +283,11 @@ kj::Promise<void> SessionServer::writeLabIndex(WriteLabIndexContext context) {
   const auto params = context.getParams();
   const std::string requested = text_of(params.getPath());
   try {
-    const std::filesystem::path directory = snapshots_.existing_directory(requested);
-    if (directory != snapshots_.resolve(requested)) throw std::runtime_error("it is not in snapshot_dir");
+    // Only in snapshot_dir: a directory allowed for reading is not written.
+    const std::filesystem::path directory = snapshots_.resolve(requested);
+    if (!std::filesystem::is_directory(std::filesystem::symlink_status(directory))) {
+      throw std::runtime_error("it is not a lab snapshot directory made by createLabSnapshot");
+    }
     LabIndex index = lab_index_from_wire(params.getIndex());
     check_lab_index(index);
     for (const auto& vm : index.vms) {
